@@ -1,0 +1,111 @@
+#pragma once
+// Defining a differentiable op: compute the value, then record() it with its backward closure.
+//
+//     // y = tanh(x);  dx = dy * (1 - y^2)
+//     template <class T>
+//     Tensor my_tanh(const Tensor& x) {
+//       xt::xarray<T> y = xt::tanh(x.data<T>());
+//       return record<T>("my_tanh", std::move(y), {x}, [](BackwardContext<T>& ctx) {
+//         ctx.accumulate(0, ctx.grad() * (1 - ctx.output() * ctx.output()));
+//       });
+//     }
+//
+// The closure reads the inputs' values through the context, so it captures only what it needs
+// beyond them (axes, masks, indices). Backward always accumulates; the context undoes broadcasting.
+#include "autograd/broadcast.hpp"
+#include "autograd/graph.hpp"
+
+#include <initializer_list>
+
+namespace tg {
+
+/// What a backward closure sees: the output's value and gradient, the inputs, and where to add.
+template <class T>
+class BackwardContext {
+ public:
+  BackwardContext(Node& node, BackwardRun& run, const xt::xarray<T>& grad, const xt::xarray<T>& output)
+      : node_(node), run_(run), grad_(grad), output_(output) {}
+
+  /// d loss / d output.
+  const xt::xarray<T>& grad() const { return grad_; }
+  /// The op's forward value.
+  const xt::xarray<T>& output() const { return output_; }
+  /// The forward value of input i.
+  const xt::xarray<T>& input(std::size_t i) const {
+    return std::get<xt::xarray<T>>(node_.inputs[i]->value);
+  }
+  const Shape& input_shape(std::size_t i) const { return input(i).shape(); }
+  /// Whether input i wants a gradient; skip the work for it otherwise.
+  bool needs_grad(std::size_t i) const { return node_.inputs[i]->requires_grad; }
+
+  /// Adds `g` (an array or a lazy xtensor expression) to input i's gradient. When g has the
+  /// broadcast shape of a broadcasting op, it is summed back to the input's shape first.
+  template <class E>
+  void accumulate(std::size_t i, E&& g) const {
+    if (!needs_grad(i)) return;
+    TensorImpl& in = *node_.inputs[i];
+    const Shape& want = input_shape(i);
+    if (same_shape(g.shape(), want)) {
+      if constexpr (std::is_same_v<std::decay_t<E>, xt::xarray<T>> && !std::is_lvalue_reference_v<E>)
+        run_.accumulate<T>(in, std::move(g));
+      else
+        run_.accumulate_expression<T>(in, g);
+    } else {
+      run_.accumulate<T>(in, sum_to<T>(xt::xarray<T>(g), want, node_.name));
+    }
+  }
+
+  /// Calls `f(buffer, fresh)` with input i's gradient buffer, so an op can add into it in place;
+  /// `fresh` means the buffer is new and uninitialized (write, don't add). Skipped if not needed.
+  template <class F>
+  void accumulate_into(std::size_t i, F&& f) const {
+    if (!needs_grad(i)) return;
+    auto [buffer, fresh] = run_.buffer<T>(*node_.inputs[i], input_shape(i));
+    if (buffer) f(*buffer, fresh);
+  }
+
+  Node& node() const { return node_; }
+  BackwardRun& run() const { return run_; }
+  TensorImpl& input_impl(std::size_t i) const { return *node_.inputs[i]; }
+
+ private:
+  template <class S>
+  static bool same_shape(const S& a, const Shape& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+  Node& node_;
+  BackwardRun& run_;
+  const xt::xarray<T>& grad_;
+  const xt::xarray<T>& output_;
+};
+
+namespace detail {
+bool should_record(std::initializer_list<Tensor> inputs);
+void check_same_dtype(const char* op, std::initializer_list<Tensor> inputs);
+std::shared_ptr<Node> make_node(const char* name, std::initializer_list<Tensor> inputs);
+void check_anomaly(const Node* node, const char* op, const Value& value, const char* phase);
+}  // namespace detail
+
+/// Wraps `value` in a tensor and, when any input requires grad and grad mode is on, records a node
+/// with `backward` (callable as `backward(BackwardContext<T>&)`).
+template <class T, class Backward>
+Tensor record(const char* name, xt::xarray<T>&& value, std::initializer_list<Tensor> inputs,
+              Backward&& backward) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->value = std::move(value);
+  if (detail::should_record(inputs)) {
+    std::shared_ptr<Node> node = detail::make_node(name, inputs);
+    TensorImpl* out = impl.get();
+    node->backward = [out, fn = std::forward<Backward>(backward)](Node& n, BackwardRun& run) mutable {
+      BackwardContext<T> ctx(n, run, std::get<xt::xarray<T>>(n.grad), std::get<xt::xarray<T>>(out->value));
+      fn(ctx);
+    };
+    impl->grad_fn = std::move(node);
+    impl->requires_grad = true;
+  }
+  detail::check_anomaly(impl->grad_fn.get(), name, impl->value, "forward");
+  return Tensor(std::move(impl));
+}
+
+}  // namespace tg

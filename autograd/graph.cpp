@@ -1,0 +1,264 @@
+#include "autograd/function.hpp"
+#include "autograd/graph.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <queue>
+
+namespace tg {
+
+namespace {
+thread_local bool grad_mode_enabled = true;
+thread_local bool anomaly_mode_enabled = false;
+thread_local std::string scope_path;
+std::atomic<std::uint64_t> tape_position{0};
+std::atomic<std::uint64_t> run_counter{0};
+
+struct Queued {
+  std::uint64_t position;
+  std::shared_ptr<TensorImpl> output;
+  bool operator<(const Queued& other) const { return position < other.position; }
+};
+
+template <class T>
+bool all_finite(const xt::xarray<T>& a) {
+  for (T v : a)
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+bool value_is_finite(const Value& value) {
+  if (auto* f = std::get_if<xt::xarray<float>>(&value)) return all_finite(*f);
+  if (auto* d = std::get_if<xt::xarray<double>>(&value)) return all_finite(*d);
+  return true;
+}
+
+std::string value_shape(const Value& value) {
+  return std::visit([](const auto& v) -> std::string {
+    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) return "[]";
+    else return shape_str(v.shape());
+  }, value);
+}
+
+std::string recorded_at(const Node* node) {
+  return node && !node->where.empty() ? fmt::format(" (recorded in module '{}')", node->where) : "";
+}
+}  // namespace
+
+Node::~Node() {
+  // Dropping the last handle to a 100,000-op chain would recurse through every node's inputs.
+  // Instead the inputs are parked here and released one at a time by the outermost destructor.
+  thread_local std::vector<std::shared_ptr<TensorImpl>> parked;
+  thread_local bool draining = false;
+  for (auto& input : inputs)
+    if (input) parked.push_back(std::move(input));
+  backward = nullptr;
+  if (draining) return;
+  draining = true;
+  while (!parked.empty()) {
+    std::shared_ptr<TensorImpl> input = std::move(parked.back());
+    parked.pop_back();
+  }
+  draining = false;
+}
+
+std::uint64_t next_tape_position() { return tape_position.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+bool GradMode::enabled() { return grad_mode_enabled; }
+void GradMode::set_enabled(bool enabled) { grad_mode_enabled = enabled; }
+bool AnomalyMode::enabled() { return anomaly_mode_enabled; }
+void AnomalyMode::set_enabled(bool enabled) { anomaly_mode_enabled = enabled; }
+
+RecordScope::RecordScope(std::string_view name) : previous_length_(scope_path.size()) {
+  if (!scope_path.empty()) scope_path += '.';
+  scope_path += name;
+}
+RecordScope::~RecordScope() { scope_path.resize(previous_length_); }
+const std::string& current_scope() { return scope_path; }
+
+namespace detail {
+
+bool should_record(std::initializer_list<Tensor> inputs) {
+  if (!grad_mode_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void check_same_dtype(const char* op, std::initializer_list<Tensor> inputs) {
+  const Tensor* first = nullptr;
+  std::size_t index = 0;
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) fail<ValueError>("{}: input {} is an undefined tensor", op, index);
+    if (!first) first = &t;
+    else if (t.dtype() != first->dtype())
+      fail<DtypeError>("{}: input {} is {} but input 0 is {}; convert one with .to()", op, index,
+                       dtype_name(t.dtype()), dtype_name(first->dtype()));
+    ++index;
+  }
+}
+
+std::shared_ptr<Node> make_node(const char* name, std::initializer_list<Tensor> inputs) {
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->position = next_tape_position();
+  node->inputs.reserve(inputs.size());
+  for (const Tensor& t : inputs) node->inputs.push_back(t.impl_ptr());
+  if (!scope_path.empty()) node->where = scope_path;
+  return node;
+}
+
+void check_anomaly(const Node* node, const char* op, const Value& value, const char* phase) {
+  if (!anomaly_mode_enabled || value_is_finite(value)) return;
+  fail<ValueError>("anomaly detected: {} of '{}' produced NaN or Inf in a value of shape {}{}", phase, op,
+                   value_shape(value), recorded_at(node));
+}
+
+}  // namespace detail
+
+namespace {
+
+Tensor seed_for(const Tensor& root, const Tensor* grad_output) {
+  if (!grad_output || !grad_output->defined()) {
+    if (root.numel() != 1)
+      fail<GraphError>("backward: an implicit gradient needs a scalar output, but the output has shape {}; "
+                       "pass the output's gradient explicitly",
+                       shape_str(root.shape()));
+    return ones(root.shape(), root.dtype());
+  }
+  if (grad_output->dtype() != root.dtype())
+    fail<DtypeError>("backward: gradient is {} but the output is {}", dtype_name(grad_output->dtype()),
+                     dtype_name(root.dtype()));
+  if (grad_output->shape() != root.shape())
+    fail<ShapeError>("backward: gradient has shape {} but the output has shape {}",
+                     shape_str(grad_output->shape()), shape_str(root.shape()));
+  return *grad_output;
+}
+
+void add_into(Value& slot, const Value& g) {
+  std::visit([&](const auto& array) {
+    using A = std::decay_t<decltype(array)>;
+    if constexpr (!std::is_same_v<A, std::monostate>) {
+      if (auto* existing = std::get_if<A>(&slot)) *existing += array;
+      else slot = array;
+    }
+  }, g);
+}
+
+/// Runs one backward pass. `captured` (for grad()) lists the tensors whose gradients are wanted.
+void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs, bool retain_graph,
+                  std::vector<std::pair<const TensorImpl*, Value>>* captured) {
+  if (!grad_outputs.empty() && grad_outputs.size() != roots.size())
+    fail<ValueError>("backward: {} outputs but {} gradients", roots.size(), grad_outputs.size());
+  BackwardRun run;
+  run.id = run_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  run.captured = captured;
+  std::priority_queue<Queued> queue;
+
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    if (!root.defined()) fail<GraphError>("backward: output {} is an undefined tensor", i);
+    if (!root.requires_grad())
+      fail<GraphError>("backward: output {} does not require grad (built from constants, or under NoGradGuard)",
+                       i);
+    Tensor seed = seed_for(root, grad_outputs.empty() ? nullptr : &grad_outputs[i]);
+    Node* node = root.grad_fn().get();
+    if (node && node->released)
+      fail<GraphError>("backward: the graph of '{}' was freed by an earlier backward; pass retain_graph=true "
+                       "to the first backward to go through it twice",
+                       node->name);
+    if (!node) {  // a leaf root: its gradient is the seed itself
+      std::visit([&](auto& s) {
+        using A = std::decay_t<decltype(s)>;
+        if constexpr (!std::is_same_v<A, std::monostate>) run.accumulate(root.impl(), A(s));
+      }, seed.impl().value);
+      continue;
+    }
+    add_into(node->grad, seed.impl().value);
+    if (node->queued_in_run != run.id) {
+      node->queued_in_run = run.id;
+      queue.push({node->position, root.impl_ptr()});
+    }
+  }
+
+  try {
+    while (!queue.empty()) {
+      std::shared_ptr<TensorImpl> output = queue.top().output;
+      queue.pop();
+      Node& node = *output->grad_fn;
+      if (node.released)
+        fail<GraphError>("backward: the graph through '{}' was freed by an earlier backward; pass "
+                         "retain_graph=true to the first backward to go through it twice",
+                         node.name);
+      if (captured)
+        for (auto& [impl, value] : *captured)
+          if (impl == output.get()) add_into(value, node.grad);
+      if (!std::holds_alternative<std::monostate>(node.grad)) {
+        node.backward(node, run);
+        if (anomaly_mode_enabled)
+          for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+            const TensorImpl& in = *node.inputs[i];
+            const Value* g = in.grad_fn ? &in.grad_fn->grad : (in.grad ? &in.grad->value : nullptr);
+            if (g && !value_is_finite(*g))
+              fail<ValueError>("anomaly detected: backward of '{}' produced NaN or Inf in the gradient of its "
+                               "input {} (shape {}){}",
+                               node.name, i, value_shape(in.value), recorded_at(&node));
+          }
+        for (const auto& input : node.inputs) {
+          Node* next = input->grad_fn.get();
+          if (next && input->requires_grad && next->queued_in_run != run.id) {
+            next->queued_in_run = run.id;
+            queue.push({next->position, input});
+          }
+        }
+      }
+      node.grad = std::monostate{};
+      if (!retain_graph) {
+        node.backward = nullptr;
+        node.inputs.clear();
+        node.released = true;
+      }
+    }
+  } catch (...) {
+    while (!queue.empty()) {  // leave no half-accumulated gradients behind
+      queue.top().output->grad_fn->grad = std::monostate{};
+      queue.pop();
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+void backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs, bool retain_graph) {
+  run_backward(roots, grad_outputs, retain_graph, nullptr);
+}
+
+std::vector<Tensor> grad(std::span<const Tensor> outputs, std::span<const Tensor> inputs,
+                         std::span<const Tensor> grad_outputs, GradOptions options) {
+  std::vector<std::pair<const TensorImpl*, Value>> captured;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined() || !inputs[i].requires_grad())
+      fail<GraphError>("grad: input {} does not require grad", i);
+    captured.emplace_back(&inputs[i].impl(), std::monostate{});
+  }
+  run_backward(outputs, grad_outputs, options.retain_graph, &captured);
+  std::vector<Tensor> result;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    Value& g = captured[i].second;
+    if (std::holds_alternative<std::monostate>(g)) {
+      if (!options.allow_unused)
+        fail<GraphError>("grad: input {} (shape {}) is not used by the outputs; pass allow_unused=true to get "
+                         "an undefined tensor for it",
+                         i, shape_str(inputs[i].shape()));
+      result.emplace_back();
+      continue;
+    }
+    auto impl = std::make_shared<TensorImpl>();
+    impl->value = std::move(g);
+    result.emplace_back(std::move(impl));
+  }
+  return result;
+}
+
+}  // namespace tg

@@ -1,0 +1,27 @@
+#pragma once
+// Helpers shared by the op implementations (not part of the public API).
+#include "autograd/error.hpp"
+#include "autograd/function.hpp"
+#include "autograd/ops.hpp"
+
+namespace tg::detail {
+
+/// Maps a possibly negative axis into [0, ndim), or throws naming the op.
+inline std::size_t normalize_axis(long axis, std::size_t ndim, const char* op) {
+  const long n = static_cast<long>(ndim);
+  const long a = axis < 0 ? axis + n : axis;
+  if (a < 0 || a >= n) fail<ValueError>("{}: axis {} out of range for a tensor with {} dimensions", op, axis, ndim);
+  return static_cast<std::size_t>(a);
+}
+
+/// Checks both inputs are defined and of one dtype, and that their shapes broadcast.
+inline void check_binary(const char* op, const Tensor& a, const Tensor& b) {
+  check_same_dtype(op, {a, b});
+  broadcast_shapes(a.shape(), b.shape(), op);
+}
+
+inline void check_defined(const char* op, const Tensor& x) {
+  if (!x.defined()) fail<ValueError>("{}: input is an undefined tensor", op);
+}
+
+}  // namespace tg::detail

@@ -1,0 +1,3 @@
+#pragma once
+// tapegrad: tape-based reverse-mode autograd over xtensor, with layers, optimizers and datasets.
+#include "autograd/autograd.hpp"
