@@ -1,0 +1,24 @@
+#pragma once
+// NumPy's .npz (a zip of .npy arrays): the format of state dicts and checkpoints, so that
+//     numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})
+// from PyTorch loads here, and a tapegrad save opens with numpy.load.
+#include "autograd/tensor.hpp"
+
+#include <map>
+#include <string>
+
+namespace tg {
+
+/// Named tensors: a model's parameters and buffers, an optimizer's state, a checkpoint.
+using StateDict = std::map<std::string, Tensor>;
+
+/// Writes `tensors` as an .npz (float32 as '<f4', float64 as '<f8'), crash-safely: to a temporary
+/// file in the same folder, flushed, then renamed over `path`.
+void save_npz(const std::string& path, const StateDict& tensors);
+
+/// Reads an .npz written by numpy.savez / savez_compressed or by save_npz. float16/32/64 and integer
+/// arrays are accepted (integers and float16 convert to float32; float64 stays float64). A corrupt,
+/// truncated or unsupported file throws IoError naming the file, the member and what was wrong.
+StateDict load_npz(const std::string& path);
+
+}  // namespace tg
