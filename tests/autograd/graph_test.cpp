@@ -1,0 +1,197 @@
+// Tape semantics: accumulation, fan-out, retain_graph, no_grad, detach, grad(), long chains, threads.
+#include "support/support.hpp"
+
+#include <thread>
+
+namespace tg {
+namespace {
+
+Tensor leaf(std::initializer_list<double> values) {
+  return tensor(values, TensorOptions().dtype(kFloat64).requires_grad());
+}
+
+TEST(Graph, GradientsAccumulateIntoLeavesAcrossBackwards) {
+  Tensor x = leaf({1, 2, 3});
+  sum(x * 2).backward();
+  sum(x * 3).backward();
+  EXPECT_EQ(x.grad().data<double>(), (xt::xarray<double>{5, 5, 5}));
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Graph, FanOutSumsTheBranches) {
+  Tensor x = leaf({2});
+  Tensor y = x * x + x;  // dy/dx = 2x + 1 = 5
+  y.backward();
+  EXPECT_EQ(x.grad().item(), 5.0);
+}
+
+TEST(Graph, DiamondRunsEachNodeOnceAfterAllItsConsumers) {
+  Tensor x = leaf({0.5});
+  Tensor a = tanh(x);
+  Tensor b = a * a;      // two paths from b down to a
+  Tensor c = b + a * 3;  // and a third
+  c.backward();
+  const double t = std::tanh(0.5);
+  EXPECT_NEAR(x.grad().item(), (2 * t + 3) * (1 - t * t), 1e-15);
+}
+
+TEST(Graph, SecondBackwardThroughFreedGraphIsAClearError) {
+  Tensor x = leaf({1, 2});
+  Tensor loss = sum(tanh(x));
+  loss.backward();
+  try {
+    loss.backward();
+    FAIL() << "expected GraphError";
+  } catch (const GraphError& e) {
+    EXPECT_NE(std::string(e.what()).find("retain_graph"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Graph, SharedSubgraphFreedByAnEarlierBackwardIsDetected) {
+  Tensor x = leaf({1, 2});
+  Tensor h = tanh(x);
+  Tensor l1 = sum(h), l2 = sum(h * 2);
+  l1.backward();
+  EXPECT_THROW(l2.backward(), GraphError);
+}
+
+TEST(Graph, RetainGraphAllowsASecondBackward) {
+  Tensor x = leaf({1, 2});
+  Tensor loss = sum(tanh(x));
+  loss.backward(true);
+  const xt::xarray<double> first = x.grad().data<double>();
+  loss.backward();
+  EXPECT_EQ(x.grad().data<double>(), xt::xarray<double>(2 * first));
+}
+
+TEST(Graph, NoGradRecordsNothing) {
+  Tensor x = leaf({1});
+  {
+    NoGradGuard guard;
+    Tensor y = x * 2;
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_FALSE(y.grad_fn());
+  }
+  EXPECT_TRUE((x * 2).requires_grad());
+}
+
+TEST(Graph, DetachCutsTheGraph) {
+  Tensor x = leaf({3});
+  Tensor d = (x * 2).detach();
+  EXPECT_TRUE(d.is_leaf());
+  EXPECT_FALSE(d.requires_grad());
+  Tensor y = x * d;  // d is a constant 6
+  y.backward();
+  EXPECT_EQ(x.grad().item(), 6.0);
+}
+
+TEST(Graph, BackwardNeedsAScalarOrAnExplicitGradient) {
+  Tensor x = leaf({1, 2});
+  Tensor y = x * 3;
+  EXPECT_THROW(y.backward(), GraphError);
+  y.backward(tensor({1, 10}, kFloat64));
+  EXPECT_EQ(x.grad().data<double>(), (xt::xarray<double>{3, 30}));
+  EXPECT_THROW((x * 3).backward(tensor({1, 2, 3}, kFloat64)), ShapeError);
+  EXPECT_THROW((x * 3).backward(tensor({1, 2}, kFloat32)), DtypeError);
+}
+
+TEST(Graph, BackwardOfAConstantIsAClearError) {
+  Tensor c = tensor({1.0}, kFloat64);
+  EXPECT_THROW(sum(c * 2).backward(), GraphError);
+}
+
+TEST(Graph, GradReturnsGradientsWithoutTouchingDotGrad) {
+  Tensor x = leaf({1, 2}), w = leaf({3, 4});
+  Tensor h = x * w;
+  Tensor loss = sum(h * h);
+  std::vector<Tensor> outs{loss};
+  std::vector<Tensor> ins{x, h};
+  auto g = grad(outs, ins);
+  // d/dx sum((xw)^2) = 2 x w^2; d/dh = 2h
+  EXPECT_EQ(g[0].data<double>(), (xt::xarray<double>{18, 64}));
+  EXPECT_EQ(g[1].data<double>(), (xt::xarray<double>{6, 16}));
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_FALSE(w.grad().defined());
+}
+
+TEST(Graph, GradOfAnUnusedInputThrowsUnlessAllowed) {
+  Tensor x = leaf({1}), unused = leaf({1});
+  std::vector<Tensor> outs{sum(x * 2)};
+  std::vector<Tensor> ins{x, unused};
+  EXPECT_THROW(grad(outs, ins, {}, GradOptions{.retain_graph = true}), GraphError);
+  auto g = grad(outs, ins, {}, GradOptions{.allow_unused = true});
+  EXPECT_EQ(g[0].item(), 2.0);
+  EXPECT_FALSE(g[1].defined());
+}
+
+TEST(Graph, HundredThousandOpChainBackpropsAndFreesWithoutRecursion) {
+  Tensor x = leaf({0.5});
+  Tensor y = x;
+  for (int i = 0; i < 100000; ++i) y = y * 1.0;
+  y.backward();
+  EXPECT_EQ(x.grad().item(), 1.0);
+  // A retained chain is destroyed by dropping its last handle: must not recurse either.
+  Tensor z = x;
+  for (int i = 0; i < 100000; ++i) z = z + 0.0;
+  z.backward(true);
+  z = Tensor();
+  SUCCEED();
+}
+
+TEST(Graph, ThousandStepRecurrentUnroll) {
+  Generator g(3);
+  Tensor w = randn({8, 8}, kFloat64, &g);
+  w.data<double>() *= 0.2;
+  w.requires_grad_();
+  Tensor h = randn({4, 8}, kFloat64, &g);
+  for (int t = 0; t < 1000; ++t) h = tanh(matmul(h, w) + 0.1);
+  sum(h).backward();
+  EXPECT_EQ(w.grad().shape(), (Shape{8, 8}));
+  EXPECT_TRUE(xt::all(xt::isfinite(w.grad().data<double>())));
+}
+
+TEST(Graph, TwoThreadsBuildAndBackpropIndependentGraphs) {
+  auto work = [](double scale, double* result) {
+    Tensor x = tensor({scale}, TensorOptions().dtype(kFloat64).requires_grad());
+    Tensor y = x;
+    for (int i = 0; i < 20000; ++i) y = tanh(y) + x * 0.001;
+    y.backward();
+    *result = x.grad().item();
+  };
+  double serial_a, serial_b;
+  work(0.3, &serial_a);
+  work(0.7, &serial_b);
+  double a = 0, b = 0;
+  std::thread ta(work, 0.3, &a), tb(work, 0.7, &b);
+  ta.join();
+  tb.join();
+  EXPECT_EQ(a, serial_a);
+  EXPECT_EQ(b, serial_b);
+}
+
+TEST(Graph, AnomalyModeNamesTheOpAndTheModulePath) {
+  Tensor x = tensor({-1.0}, TensorOptions().dtype(kFloat64).requires_grad());
+  EXPECT_NO_THROW(log(x));  // off by default: NaN passes silently, as in PyTorch
+  DetectAnomalyGuard anomaly;
+  RecordScope scope("encoder");
+  try {
+    (void)log(x);
+    FAIL() << "expected an anomaly";
+  } catch (const ValueError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("forward of 'log'"), std::string::npos) << what;
+    EXPECT_NE(what.find("encoder"), std::string::npos) << what;
+  }
+  Tensor z = tensor({0.0}, TensorOptions().dtype(kFloat64).requires_grad());
+  Tensor s = sqrt(z);  // finite forward, infinite gradient
+  try {
+    s.backward();
+    FAIL() << "expected an anomaly in backward";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("backward of 'sqrt'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tg
