@@ -1,0 +1,45 @@
+#pragma once
+// Fused recurrent cells: one op per time step that does the recurrent GEMM, the gate
+// nonlinearities and the state update in one pass over memory, with a hand-written backward that
+// is gradchecked against its composition from basic ops (tests/autograd/rnn_cells_test.cpp).
+//
+// The input half of every gate, `gates_x = x W_ih^T + b_ih`, is NOT computed here: the layers do it
+// for all time steps at once with one `linear` (one big GEMM instead of L small ones), and hand the
+// cell one step's slice (N, G*H). Gate blocks follow PyTorch: RNN (1), LSTM i,f,g,o (4), GRU r,z,n (3).
+#include "autograd/tensor.hpp"
+
+namespace tg {
+
+enum class RnnNonlinearity { Tanh, Relu };
+
+/// One Elman step: h' = act(gates_x + h W_hh^T + b_hh), with gates_x (N, H), h (N, H),
+/// weight_hh (H, H), bias_hh (H) or undefined.
+///
+///     Tensor h1 = tg::rnn_cell(tg::linear(x, w_ih, b_ih), h0, w_hh, b_hh, tg::RnnNonlinearity::Tanh);
+Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh, const Tensor& bias_hh,
+                RnnNonlinearity nonlinearity = RnnNonlinearity::Tanh);
+
+/// One LSTM step. gates_x (N, 4H), h (N, P) with P = H, or the projection size when the layer
+/// projects; c (N, H); weight_hh (4H, P); bias_hh (4H) or undefined.
+///   i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of (gates_x + h W_hh^T + b_hh)
+///   c' = f * c + i * g;   y = o * tanh(c')
+/// A node has one output, so the op returns y and c' stacked as one (2, N, H) tensor: element 0 is
+/// y (the new h before any projection, h' = y W_hr^T when projecting), element 1 is c'. The layers
+/// take them apart with `select(state, 0, k)`, whose backward writes into this op's gradient.
+///
+///     Tensor yc = tg::lstm_cell(gx, h, c, w_hh, b_hh);
+///     Tensor h1 = tg::select(yc, 0, 0), c1 = tg::select(yc, 0, 1);
+Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const Tensor& weight_hh,
+                 const Tensor& bias_hh);
+
+/// One GRU step. gates_x (N, 3H), h (N, H), weight_hh (3H, H), bias_hh (3H) or undefined.
+///   r = sigmoid(x_r + h W_hr^T + b_hr),  z = sigmoid(x_z + h W_hz^T + b_hz)
+///   n = tanh(x_n + r * (h W_hn^T + b_hn))      when reset_after (PyTorch, cuDNN: one GEMM per step)
+///   n = tanh(x_n + (r * h) W_hn^T + b_hn)      otherwise (the original paper: Cho et al. 2014)
+///   h' = (1 - z) * n + z * h
+///
+///     Tensor h1 = tg::gru_cell(tg::linear(x, w_ih, b_ih), h0, w_hh, b_hh);
+Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh, const Tensor& bias_hh,
+                bool reset_after = true);
+
+}  // namespace tg
