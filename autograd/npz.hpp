@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace tg {
 
@@ -20,5 +21,9 @@ void save_npz(const std::string& path, const StateDict& tensors);
 /// arrays are accepted (integers and float16 convert to float32; float64 stays float64). A corrupt,
 /// truncated or unsupported file throws IoError naming the file, the member and what was wrong.
 StateDict load_npz(const std::string& path);
+
+/// load_npz on an archive already in memory; `name` stands for the file in error messages. The entry
+/// point for fuzzing.
+StateDict load_npz_bytes(std::string_view bytes, const std::string& name = "<memory>");
 
 }  // namespace tg
