@@ -1,3 +1,4 @@
 #pragma once
 // tapegrad: tape-based reverse-mode autograd over xtensor, with layers, optimizers and datasets.
 #include "autograd/autograd.hpp"
+#include "nn/nn.hpp"
