@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""W1-W6 (docs: /work/shared/bench/WORKLOADS.md) in PyTorch, as a PyTorch user writes them.
+
+    OPENBLAS_NUM_THREADS is set from --threads-config before torch is imported, so run it directly:
+    /usr/bin/python3 bench/pytorch/workloads.py --workload W1 --steps 20 --warmup 5 --threads-config best2
+
+"1T" = 1 intra-op thread + 1 OpenBLAS thread; "best2" = 1 intra-op + 2 OpenBLAS threads (Debian's
+PyTorch sends every product to OpenBLAS, whose pool torch.set_num_threads never resizes; this is
+its fastest 2-core setting). Prints one JSON line. Sizes, data and initial parameters mirror
+bench/common/harness.hpp exactly, so the first-step loss equals that of the C++ implementations.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+BLAS_THREADS = {"1T": "1", "best2": "2"}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workload", default="W1", choices=["W1", "W2", "W3", "W4", "W5", "W6"])
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--threads-config", default="1T", choices=sorted(BLAS_THREADS))
+    return p.parse_args(argv)
+
+
+ARGS = parse_args(sys.argv[1:])
+# OpenBLAS sizes its pool when the library loads, i.e. at `import torch`.
+os.environ["OPENBLAS_NUM_THREADS"] = BLAS_THREADS[ARGS.threads_config]
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+# ---- sizes, as bench/common/harness.hpp -------------------------------------------------------
+TAGGERS = {  # lstm, vocab_in, embed, hidden, layers, bidirectional, vocab_out, batch, seq
+    "W1": (True, 65, 64, 256, 2, False, 65, 32, 64),
+    "W2": (False, 65, 64, 256, 2, False, 65, 32, 64),
+    "W3": (True, 10000, 512, 512, 2, False, 10000, 32, 35),
+    "W4": (True, 1000, 128, 256, 2, True, 1000, 32, 64),
+}
+W5 = dict(vocab_src=1000, vocab_tgt=1000, embed=256, hidden=256, layers=2, batch=64, src_len=10, tgt_len=10,
+          min_valid=5, max_valid=10, bos=1)
+W6 = dict(ops=2000, width=16)
+
+# ---- deterministic values, as bench/common/harness.hpp ----------------------------------------
+M64 = (1 << 64) - 1
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def seed_of(name):
+    h = 0xCBF29CE484222325
+    for ch in name.encode():
+        h = ((h ^ ch) * 0x100000001B3) & M64
+    return h
+
+
+def stream(name, n):
+    """Values 0..n-1 of SplitMix64 stream `name`, as uint64."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed_of(name)) + np.arange(1, n + 1, dtype=np.uint64) * GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def random_ints(name, shape, bound):
+    n = int(np.prod(shape))
+    return torch.from_numpy((stream(name, n) % np.uint64(bound)).astype(np.int64).reshape(shape))
+
+
+def init_parameters(model):
+    """uniform(-k, k), k = 1/sqrt(last dimension), from the stream of each parameter's name."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            u = (stream(name, p.numel()) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+            k = 1.0 / np.sqrt(float(p.shape[-1]))
+            p.copy_(torch.from_numpy(((2 * u - 1) * k).astype(np.float32).reshape(p.shape)))
+
+
+# ---- models ---------------------------------------------------------------------------------
+class Tagger(nn.Module):
+    """W1-W4: Embedding -> LSTM/GRU -> Linear at every position."""
+
+    def __init__(self, lstm, vocab_in, embed, hidden, layers, bidirectional, vocab_out):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_in, embed)
+        self.rnn = (nn.LSTM if lstm else nn.GRU)(embed, hidden, layers, bidirectional=bidirectional)
+        self.fc = nn.Linear(hidden * (2 if bidirectional else 1), vocab_out)
+
+    def forward(self, tokens):  # (seq, batch) -> (seq, batch, vocab_out)
+        output, _ = self.rnn(self.embedding(tokens))
+        return self.fc(output)
+
+
+class AdditiveAttention(nn.Module):
+    """score(q, k) = w_v^T tanh(W_q q + W_k k); the keys are projected once per batch by the caller."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.W_q = nn.Linear(hidden, hidden, bias=False)
+        self.W_k = nn.Linear(hidden, hidden, bias=False)
+        self.w_v = nn.Linear(hidden, 1, bias=False)
+
+    def forward(self, query, keys, values, pad):  # (B, H), (B, S, H), (B, S, H), (B, S) bool
+        features = torch.tanh(self.W_q(query).unsqueeze(1) + keys)
+        scores = self.w_v(features).squeeze(-1).masked_fill(pad, -1e6)
+        weights = torch.softmax(scores, dim=-1)
+        return torch.bmm(weights.unsqueeze(1), values).squeeze(1)
+
+
+class Seq2Seq(nn.Module):
+    """W5: GRU encoder; decoder of GRU cells stepped one token at a time with additive attention."""
+
+    def __init__(self, s):
+        super().__init__()
+        self.encoder_embedding = nn.Embedding(s["vocab_src"], s["embed"])
+        self.encoder = nn.GRU(s["embed"], s["hidden"], s["layers"])
+        self.decoder_embedding = nn.Embedding(s["vocab_tgt"], s["embed"])
+        self.attention = AdditiveAttention(s["hidden"])
+        self.decoder = nn.ModuleList(
+            [nn.GRUCell(s["hidden"] + s["embed"] if i == 0 else s["hidden"], s["hidden"]) for i in range(s["layers"])])
+        self.fc = nn.Linear(s["hidden"], s["vocab_tgt"])
+
+    def forward(self, src, src_pad, dec_in):  # (S, B), (B, S), (T, B) -> (T, B, vocab_tgt)
+        enc_out, h_n = self.encoder(self.encoder_embedding(src))
+        values = enc_out.transpose(0, 1)
+        keys = self.attention.W_k(values)
+        state = list(h_n.unbind(0))
+        embedded = self.decoder_embedding(dec_in)
+        outputs = []
+        for t in range(dec_in.shape[0]):
+            context = self.attention(state[-1], keys, values, src_pad)
+            x = torch.cat([context, embedded[t]], dim=-1)
+            for i, cell in enumerate(self.decoder):
+                state[i] = cell(x, state[i])
+                x = state[i]
+            outputs.append(x)
+        return self.fc(torch.stack(outputs))
+
+
+def tagger_problem(workload):
+    lstm, vocab_in, embed, hidden, layers, bidir, vocab_out, batch, seq = TAGGERS[workload]
+    model = Tagger(lstm, vocab_in, embed, hidden, layers, bidir, vocab_out)
+    inputs = random_ints(workload + ".inputs", (seq, batch), vocab_in)
+    targets = random_ints(workload + ".targets", (seq, batch), vocab_out)
+
+    def loss_fn():
+        return F.cross_entropy(model(inputs).reshape(-1, vocab_out), targets.reshape(-1))
+
+    return model, loss_fn
+
+
+def valid_mask(name, length, s):
+    lengths = random_ints(name, (s["batch"],), s["max_valid"] - s["min_valid"] + 1) + s["min_valid"]
+    return torch.arange(length).unsqueeze(0) < lengths.unsqueeze(1)  # (B, length)
+
+
+def seq2seq_problem():
+    s = W5
+    model = Seq2Seq(s)
+    src = random_ints("W5.source", (s["src_len"], s["batch"]), s["vocab_src"])
+    tgt = random_ints("W5.target", (s["tgt_len"], s["batch"]), s["vocab_tgt"])
+    dec_in = torch.cat([torch.full((1, s["batch"]), s["bos"], dtype=torch.int64), tgt[:-1]])
+    src_pad = ~valid_mask("W5.source_lengths", s["src_len"], s)
+    tgt_mask = valid_mask("W5.target_lengths", s["tgt_len"], s).t()  # (T, B)
+
+    def loss_fn():
+        logits = model(src, src_pad, dec_in)
+        losses = F.cross_entropy(logits.reshape(-1, s["vocab_tgt"]), tgt.reshape(-1), reduction="none")
+        mask = tgt_mask.reshape(-1).to(losses.dtype)
+        return (losses * mask).sum() / mask.sum()
+
+    return model, loss_fn
+
+
+def chain_step():
+    """W6: forward + backward through ops x (+ c, tanh, + c, ...); returns the sum of the result."""
+    x = torch.from_numpy(np.linspace(-1, 1, W6["width"], dtype=np.float32).reshape(1, -1)).requires_grad_()
+    c = torch.full((1, W6["width"]), 0.01)  # float32, as kChainAddend
+
+    def step():
+        y = x
+        for i in range(W6["ops"]):
+            y = y + c if i % 2 == 0 else torch.tanh(y)
+        loss = y.sum()
+        loss.backward()
+        x.grad = None
+        return loss.item()
+
+    return step
+
+
+def training_step(model, loss_fn):
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params, lr=1e-3)
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def main():
+    torch.set_num_threads(1)
+    if ARGS.workload == "W6":
+        step = chain_step()
+    else:
+        model, loss_fn = tagger_problem(ARGS.workload) if ARGS.workload in TAGGERS else seq2seq_problem()
+        init_parameters(model)
+        step = training_step(model, loss_fn)
+    times, losses = [], []
+    for i in range(ARGS.warmup + ARGS.steps):
+        start = time.perf_counter()
+        losses.append(step())
+        elapsed = (time.perf_counter() - start) * 1e3
+        if i >= ARGS.warmup:
+            times.append(elapsed)
+    print(json.dumps({
+        "impl": "pytorch", "workload": ARGS.workload, "threads": ARGS.threads_config, "steps": ARGS.steps,
+        "warmup": ARGS.warmup, "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+        "loss_first": losses[0], "loss_last": losses[-1],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "times_ms": times,
+    }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
