@@ -20,6 +20,11 @@ struct ShapeError : Error {
 struct ValueError : Error {
   using Error::Error;
 };
+/// An index out of range: a token id past the embedding table, a class target, an index_select index.
+/// A ValueError, so code catching ValueError still catches it.
+struct IndexError : ValueError {
+  using ValueError::ValueError;
+};
 /// float32 mixed with float64, or the wrong dtype for an operation (e.g. float32 into gradcheck).
 struct DtypeError : Error {
   using Error::Error;

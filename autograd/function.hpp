@@ -16,6 +16,7 @@
 #include "autograd/graph.hpp"
 
 #include <initializer_list>
+#include <span>
 
 namespace tg {
 
@@ -81,17 +82,21 @@ class BackwardContext {
 };
 
 namespace detail {
-bool should_record(std::initializer_list<Tensor> inputs);
-void check_same_dtype(const char* op, std::initializer_list<Tensor> inputs);
-std::shared_ptr<Node> make_node(const char* name, std::initializer_list<Tensor> inputs);
+bool should_record(std::span<const Tensor> inputs);
+void check_same_dtype(const char* op, std::span<const Tensor> inputs);
+std::shared_ptr<Node> make_node(const char* name, std::span<const Tensor> inputs);
+inline std::span<const Tensor> as_span(std::initializer_list<Tensor> inputs) { return {inputs.begin(), inputs.size()}; }
+inline bool should_record(std::initializer_list<Tensor> inputs) { return should_record(as_span(inputs)); }
+inline void check_same_dtype(const char* op, std::initializer_list<Tensor> inputs) {
+  check_same_dtype(op, as_span(inputs));
+}
 void check_anomaly(const Node* node, const char* op, const Value& value, const char* phase);
 }  // namespace detail
 
 /// Wraps `value` in a tensor and, when any input requires grad and grad mode is on, records a node
 /// with `backward` (callable as `backward(BackwardContext<T>&)`).
 template <class T, class Backward>
-Tensor record(const char* name, xt::xarray<T>&& value, std::initializer_list<Tensor> inputs,
-              Backward&& backward) {
+Tensor record(const char* name, xt::xarray<T>&& value, std::span<const Tensor> inputs, Backward&& backward) {
   auto impl = std::make_shared<TensorImpl>();
   impl->value = std::move(value);
   if (detail::should_record(inputs)) {
@@ -106,6 +111,18 @@ Tensor record(const char* name, xt::xarray<T>&& value, std::initializer_list<Ten
   }
   detail::check_anomaly(impl->grad_fn.get(), name, impl->value, "forward");
   return Tensor(std::move(impl));
+}
+
+template <class T, class Backward>
+Tensor record(const char* name, xt::xarray<T>&& value, std::initializer_list<Tensor> inputs,
+              Backward&& backward) {
+  return record<T>(name, std::move(value), detail::as_span(inputs), std::forward<Backward>(backward));
+}
+
+/// The same for ops with a run-time number of inputs (concat, stack).
+template <class T, class Backward>
+Tensor record(const char* name, xt::xarray<T>&& value, const std::vector<Tensor>& inputs, Backward&& backward) {
+  return record<T>(name, std::move(value), std::span<const Tensor>(inputs), std::forward<Backward>(backward));
 }
 
 }  // namespace tg

@@ -78,14 +78,14 @@ const std::string& current_scope() { return scope_path; }
 
 namespace detail {
 
-bool should_record(std::initializer_list<Tensor> inputs) {
+bool should_record(std::span<const Tensor> inputs) {
   if (!grad_mode_enabled) return false;
   for (const Tensor& t : inputs)
     if (t.defined() && t.requires_grad()) return true;
   return false;
 }
 
-void check_same_dtype(const char* op, std::initializer_list<Tensor> inputs) {
+void check_same_dtype(const char* op, std::span<const Tensor> inputs) {
   const Tensor* first = nullptr;
   std::size_t index = 0;
   for (const Tensor& t : inputs) {
@@ -98,7 +98,7 @@ void check_same_dtype(const char* op, std::initializer_list<Tensor> inputs) {
   }
 }
 
-std::shared_ptr<Node> make_node(const char* name, std::initializer_list<Tensor> inputs) {
+std::shared_ptr<Node> make_node(const char* name, std::span<const Tensor> inputs) {
   auto node = std::make_shared<Node>();
   node->name = name;
   node->position = next_tape_position();

@@ -20,6 +20,22 @@ inline void check_binary(const char* op, const Tensor& a, const Tensor& b) {
   broadcast_shapes(a.shape(), b.shape(), op);
 }
 
+/// `shape` with a new axis of `size` at position `axis` (<= ndim). Built by hand: svector::insert
+/// trips GCC 12's -Warray-bounds.
+inline Shape with_axis(const Shape& shape, std::size_t axis, std::size_t size) {
+  Shape out(shape.size() + 1);
+  for (std::size_t i = 0, j = 0; i < out.size(); ++i) out[i] = i == axis ? size : shape[j++];
+  return out;
+}
+
+/// `shape` without axis `axis`.
+inline Shape without_axis(const Shape& shape, std::size_t axis) {
+  Shape out;
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (i != axis) out.push_back(shape[i]);
+  return out;
+}
+
 inline void check_defined(const char* op, const Tensor& x) {
   if (!x.defined()) fail<ValueError>("{}: input is an undefined tensor", op);
 }

@@ -1,7 +1,9 @@
 // Reductions over all elements or over given axes, with keepdim.
 #include "autograd/ops/common.hpp"
+#include "autograd/ops/kernels.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tg {
 
@@ -50,6 +52,40 @@ Tensor scaled_sum(const char* name, const Tensor& x, const std::vector<std::size
   });
 }
 
+/// Flat position of the first maximum in each row along the axis of `layout`, in (outer, inner)
+/// order; a NaN counts as the maximum (NaN propagates, as in PyTorch).
+template <class T>
+std::vector<std::size_t> argmax_rows(const T* x, const detail::AxisLayout& l) {
+  std::vector<std::size_t> positions;
+  positions.reserve(l.outer * l.inner);
+  for (std::size_t o = 0; o < l.outer; ++o)
+    for (std::size_t i = 0; i < l.inner; ++i) {
+      const std::size_t base = o * l.size * l.inner + i;
+      std::size_t best = base;
+      for (std::size_t j = 1; j < l.size && !std::isnan(x[best]); ++j) {
+        const std::size_t k = base + j * l.inner;
+        if (x[k] > x[best] || std::isnan(x[k])) best = k;
+      }
+      positions.push_back(best);
+    }
+  return positions;
+}
+
+// y_r = x[p_r,0] (= x[p_r,1] = ...);  dx[p_r,k] += dy_r / ties   (ties = positions per output element)
+template <class T>
+Tensor picked(const char* name, const Tensor& x, const Shape& out_shape, std::vector<std::size_t> positions,
+              std::size_t ties) {
+  xt::xarray<T> y = xt::xarray<T>::from_shape(out_shape);
+  for (std::size_t r = 0; r < y.size(); ++r) y.data()[r] = x.data<T>().data()[positions[r * ties]];
+  return record<T>(name, std::move(y), {x}, [positions = std::move(positions), ties](BackwardContext<T>& ctx) {
+    ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {
+      if (fresh) std::fill(dx.begin(), dx.end(), T(0));
+      const T share = T(1) / static_cast<T>(ties);
+      for (std::size_t k = 0; k < positions.size(); ++k) dx.data()[positions[k]] += ctx.grad().data()[k / ties] * share;
+    });
+  });
+}
+
 std::vector<std::size_t> all_axes(const Tensor& x) {
   std::vector<std::size_t> axes(x.dim());
   for (std::size_t i = 0; i < axes.size(); ++i) axes[i] = i;
@@ -75,6 +111,32 @@ Tensor mean(const Tensor& x) {
 Tensor mean(const Tensor& x, const std::vector<long>& axes, bool keepdim) {
   detail::check_defined("mean", x);
   return scaled_sum("mean", x, normalize_axes(axes, x.dim(), "mean"), keepdim, true);
+}
+
+// y = max along axis;  dx = dy at the first maximal element, 0 elsewhere
+Tensor max(const Tensor& x, long axis, bool keepdim) {
+  detail::check_defined("max", x);
+  const std::size_t a = detail::normalize_axis(axis, x.dim(), "max");
+  if (x.shape()[a] == 0) fail<ValueError>("max: axis {} of shape {} is empty", axis, shape_str(x.shape()));
+  return visit_dtype(x.dtype(), [&]<class T>() {
+    auto positions = argmax_rows(x.data<T>().data(), detail::axis_layout(x.shape(), a));
+    return picked<T>("max", x, reduced_shape(x.shape(), {a}, keepdim), std::move(positions), 1);
+  });
+}
+
+// y = max(x);  dx = dy / k at each of the k maximal elements (PyTorch's rule for the full reduction)
+Tensor max(const Tensor& x) {
+  detail::check_defined("max", x);
+  if (x.numel() == 0) fail<ValueError>("max: tensor of shape {} is empty", shape_str(x.shape()));
+  return visit_dtype(x.dtype(), [&]<class T>() {
+    const T* px = x.data<T>().data();
+    const std::size_t first = argmax_rows(px, detail::AxisLayout{1, x.numel(), 1})[0];
+    std::vector<std::size_t> ties;
+    for (std::size_t k = first; k < x.numel(); ++k)
+      if (px[k] == px[first] || k == first) ties.push_back(k);
+    const std::size_t count = ties.size();
+    return picked<T>("max", x, Shape{}, std::move(ties), count);
+  });
 }
 
 }  // namespace tg

@@ -1,0 +1,87 @@
+// Fused softmax cross-entropy. Fused for speed (one pass per row forward, one backward) and for
+// stability (log-sum-exp shifted by the row maximum); gradchecked against log_softmax + select.
+#include "autograd/ops/common.hpp"
+#include "autograd/ops/kernels.hpp"
+
+namespace tg {
+
+namespace {
+
+/// Rows that count towards the loss (target not ignored, mask true), their targets checked.
+std::vector<bool> counted_rows(const IndexArray& targets, const CrossEntropyOptions& options, std::size_t classes) {
+  std::vector<bool> counted(targets.size());
+  const bool* mask = options.mask ? options.mask->data() : nullptr;
+  for (std::size_t r = 0; r < targets.size(); ++r) {
+    const Index t = targets.data()[r];
+    counted[r] = t != options.ignore_index && (!mask || mask[r]);
+    if (counted[r] && (t < 0 || t >= static_cast<Index>(classes)))
+      fail<IndexError>("cross_entropy: target {} at position {} is out of range for {} classes (must be in [0, {}) "
+                       "or ignore_index {})",
+                       t, r, classes, classes, options.ignore_index);
+  }
+  return counted;
+}
+
+}  // namespace
+
+// l_r = logsumexp(x_r) - x_r[t_r] over counted rows r, then none / sum / mean over the counted rows;
+// dx_r = dl_r * (softmax(x_r) - onehot(t_r))   (dl_r = dL / count for mean)
+//
+// With reduction mean and no counted row, the loss is 0/0 = NaN, as in PyTorch; its gradient is zero.
+Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const CrossEntropyOptions& options) {
+  detail::check_defined("cross_entropy", logits);
+  const Shape& ls = logits.shape();
+  const bool fits = ls.size() == targets.dimension() + 1 && std::equal(targets.shape().begin(), targets.shape().end(), ls.begin());
+  if (ls.empty() || !fits)
+    fail<ShapeError>("cross_entropy: logits {} do not fit targets {} (need logits (..., C) and targets (...))",
+                     shape_str(ls), shape_str(targets.shape()));
+  if (options.mask && !std::equal(options.mask->shape().begin(), options.mask->shape().end(),
+                                  targets.shape().begin(), targets.shape().end()))
+    fail<ShapeError>("cross_entropy: mask {} does not have the targets' shape {}", shape_str(options.mask->shape()),
+                     shape_str(targets.shape()));
+  const std::size_t classes = ls.back(), rows = targets.size();
+  const std::vector<bool> counted = counted_rows(targets, options, classes);
+  std::size_t count = 0;
+  for (bool c : counted) count += c;
+  const Reduction reduction = options.reduction;
+
+  return visit_dtype(logits.dtype(), [&]<class T>() {
+    const T* x = logits.data<T>().data();
+    std::vector<T> lse(rows, T(0));
+    xt::xarray<T> losses = xt::zeros<T>(Shape(targets.shape().begin(), targets.shape().end()));
+    T total = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (!counted[r]) continue;
+      lse[r] = detail::row_logsumexp(x + r * classes, classes, 1);
+      losses.data()[r] = lse[r] - x[r * classes + static_cast<std::size_t>(targets.data()[r])];
+      total += losses.data()[r];
+    }
+    xt::xarray<T> y = reduction == Reduction::None ? std::move(losses)
+                                                    : xt::xarray<T>(reduction == Reduction::Sum
+                                                                        ? total
+                                                                        : total / static_cast<T>(count));
+    return record<T>(
+        "cross_entropy", std::move(y), {logits},
+        [lse = std::move(lse), counted, targets, classes, rows, reduction, count](BackwardContext<T>& ctx) {
+          ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {
+            const T* x = ctx.input(0).data();
+            const T* dy = ctx.grad().data();
+            for (std::size_t r = 0; r < rows; ++r) {
+              T* d = dx.data() + r * classes;
+              if (!counted[r]) {
+                if (fresh) std::fill(d, d + classes, T(0));
+                continue;
+              }
+              const T g = reduction == Reduction::None ? dy[r]
+                          : reduction == Reduction::Sum ? dy[0]
+                                                        : dy[0] / static_cast<T>(count);
+              const T* xr = x + r * classes;
+              for (std::size_t j = 0; j < classes; ++j) d[j] = (fresh ? T(0) : d[j]) + g * std::exp(xr[j] - lse[r]);
+              d[targets.data()[r]] -= g;
+            }
+          });
+        });
+  });
+}
+
+}  // namespace tg
