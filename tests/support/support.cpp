@@ -1,5 +1,8 @@
 #include "support/support.hpp"
 
+#include <autograd/npz.hpp>
+
+#include <cmath>
 #include <filesystem>
 
 namespace tg::test {
@@ -43,6 +46,53 @@ std::string shared_data_path(const std::string& name) {
     if (dir == dir.parent_path()) break;
   }
   return "";
+}
+
+namespace {
+/// Max |a - b| over equal shapes, with NaN == NaN; +inf when the shapes differ or one side is NaN.
+double nan_aware_diff(const xt::xarray<double>& a, const xt::xarray<double>& b) {
+  if (a.shape() != b.shape()) return std::numeric_limits<double>::infinity();
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = a.data()[i], y = b.data()[i];
+    if (std::isnan(x) || std::isnan(y)) {
+      if (std::isnan(x) != std::isnan(y)) return std::numeric_limits<double>::infinity();
+    } else if (x != y) {  // equal infinities are a match
+      worst = std::max(worst, std::abs(x - y));
+    }
+  }
+  return worst;
+}
+
+xt::xarray<double> as_double(const Tensor& t) { return t.to(kFloat64).data<double>(); }
+}  // namespace
+
+::testing::AssertionResult matches_reference(const std::string& file,
+                                             const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                             double atol) {
+  StateDict ref = load_npz(data_path(file));
+  std::vector<Tensor> inputs;
+  for (std::size_t i = 0; ref.count(fmt::format("x{}", i)); ++i)
+    inputs.push_back(ref.at(fmt::format("x{}", i)).to(kFloat64).clone_leaf(true));
+  Tensor y = f(inputs);
+  const double dy = nan_aware_diff(as_double(y), as_double(ref.at("y")));
+  if (!(dy <= atol))
+    return ::testing::AssertionFailure() << file << ": output differs by " << dy << "\n got " << y.str()
+                                         << "\n want " << ref.at("y").str();
+  y.backward(ref.at("w").to(y.dtype()));
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor want = ref.at(fmt::format("dx{}", i));
+    const Tensor got = inputs[i].grad().defined() ? inputs[i].grad() : zeros_like(want);
+    const double d = nan_aware_diff(as_double(got), as_double(want));
+    if (!(d <= atol))
+      return ::testing::AssertionFailure() << file << ": gradient of input " << i << " differs by " << d
+                                           << "\n got " << got.str() << "\n want " << want.str();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+IndexArray reference_ids(const std::string& file, const std::string& key) {
+  return xt::cast<Index>(load_npz(data_path(file)).at(key).to(kFloat64).data<double>());
 }
 
 }  // namespace tg::test

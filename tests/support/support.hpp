@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tg::test {
@@ -27,5 +29,33 @@ std::string data_path(const std::string& name);
 
 /// Path of a shared corpus (../shared/data/NAME beside the repository), or "" if absent.
 std::string shared_data_path(const std::string& name);
+
+/// Checks that `f()` throws E with a message containing every one of `parts`:
+///     EXPECT_TRUE(test::throws<ShapeError>([&] { concat({a, b}, 0); }, {"concat", "[2, 3]"}));
+template <class E, class F>
+::testing::AssertionResult throws(F&& f, std::initializer_list<std::string_view> parts) {
+  try {
+    f();
+  } catch (const E& e) {
+    const std::string message = e.what();
+    for (std::string_view part : parts)
+      if (message.find(part) == std::string::npos)
+        return ::testing::AssertionFailure() << "message \"" << message << "\" lacks \"" << part << "\"";
+    return ::testing::AssertionSuccess();
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "threw the wrong type: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "did not throw";
+}
+
+/// Replays a PyTorch reference file under tests/data/ (written by tools/references/*.py as inputs
+/// x0, x1, ..., output y, weight w and gradients dx_i of sum(y * w)): runs f on the inputs as float64
+/// leaves, compares y (NaN matching NaN), backpropagates w and compares every dx_i, within atol.
+::testing::AssertionResult matches_reference(const std::string& file,
+                                             const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                             double atol = 1e-10);
+
+/// An integer array stored in a reference file (load_npz reads integers as float32).
+IndexArray reference_ids(const std::string& file, const std::string& key);
 
 }  // namespace tg::test
