@@ -1,0 +1,128 @@
+// Fused softmax cross-entropy.
+#include "support/support.hpp"
+
+#include <cmath>
+
+namespace tg {
+namespace {
+
+using test::gradcheck_op;
+using test::random_input;
+using test::throws;
+
+/// The composed twin: -log_softmax(x)[t] over the counted rows, reduced like cross_entropy.
+Tensor composed_cross_entropy(const Tensor& logits, const IndexArray& targets, Index ignore, Reduction r) {
+  const std::size_t classes = logits.shape().back();
+  Tensor flat = log_softmax(reshape(logits, {-1, static_cast<long>(classes)}), -1);
+  std::vector<Tensor> losses;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Index t = targets.data()[i];
+    losses.push_back(t == ignore ? zeros({}, logits.dtype()) : -select(select(flat, 0, i), 0, t));
+  }
+  Tensor all = stack(losses, 0);
+  std::size_t count = 0;
+  for (Index t : targets) count += t != ignore;
+  if (r == Reduction::None) {
+    std::vector<long> shape(targets.shape().begin(), targets.shape().end());
+    return reshape(all, shape);
+  }
+  return r == Reduction::Sum ? sum(all) : sum(all) / static_cast<double>(count);
+}
+
+TEST(CrossEntropy, HandComputedValue) {
+  Tensor x = tensor({{0, 0, std::log(2.0)}}, kFloat64);  // softmax = (1/4, 1/4, 1/2)
+  EXPECT_NEAR(cross_entropy(x, IndexArray{2}).item(), std::log(2.0), 1e-15);
+  EXPECT_NEAR(cross_entropy(x, IndexArray{0}).item(), std::log(4.0), 1e-15);
+}
+
+TEST(CrossEntropy, MatchesPyTorch) {
+  const IndexArray targets = test::reference_ids("ops/cross_entropy_mean.npz", "targets");
+  for (auto [file, r] : {std::pair{"ops/cross_entropy_mean.npz", Reduction::Mean},
+                         std::pair{"ops/cross_entropy_sum.npz", Reduction::Sum},
+                         std::pair{"ops/cross_entropy_none.npz", Reduction::None}}) {
+    EXPECT_TRUE(test::matches_reference(
+        file, [&](const auto& in) { return cross_entropy(in[0], targets, CrossEntropyOptions().reduce(r)); }))
+        << file;
+  }
+}
+
+TEST(CrossEntropy, AllIgnoredMeanIsNaNWithZeroGradientAsPyTorch) {
+  const IndexArray targets = test::reference_ids("ops/cross_entropy_all_ignored.npz", "targets");
+  EXPECT_TRUE(test::matches_reference("ops/cross_entropy_all_ignored.npz", [&](const auto& in) {
+    return cross_entropy(in[0], targets, CrossEntropyOptions().ignore(3));
+  }));
+  EXPECT_TRUE(std::isnan(cross_entropy(zeros({2, 4}), IndexArray{3, 3}, CrossEntropyOptions().ignore(3)).item()));
+  EXPECT_EQ(cross_entropy(zeros({2, 4}), IndexArray{3, 3}, CrossEntropyOptions().ignore(3).reduce(Reduction::Sum)).item(),
+            0.0);
+}
+
+TEST(CrossEntropy, MaskCountsOnlyMaskedPositions) {
+  Tensor x = random_input({2, 3, 4}, 5);
+  IndexArray t{{0, 1, 2}, {3, 3, 1}};
+  Mask m{{true, true, false}, {true, false, false}};
+  Tensor masked = cross_entropy(x, t, CrossEntropyOptions().with_mask(m));
+  IndexArray ignored = t;
+  ignored(0, 2) = ignored(1, 1) = ignored(1, 2) = -100;
+  EXPECT_NEAR(masked.item(), cross_entropy(x, ignored).item(), 1e-14);
+  Tensor none = cross_entropy(x, t, CrossEntropyOptions().with_mask(m).reduce(Reduction::None));
+  EXPECT_EQ(none.shape(), (Shape{2, 3}));
+  EXPECT_EQ(none.data<double>()(1, 2), 0.0);
+}
+
+TEST(CrossEntropy, GradcheckAgainstComposedTwin) {
+  const IndexArray t{{0, 4, -100}, {2, 2, 1}};
+  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
+    EXPECT_TRUE(gradcheck_op("cross_entropy",
+                             [&](const auto& in) { return cross_entropy(in[0], t, CrossEntropyOptions().reduce(r)); },
+                             {random_input({2, 3, 5})}));
+    Tensor x = random_input({2, 3, 5}, 9);
+    EXPECT_LT(test::max_abs_diff(cross_entropy(x, t, CrossEntropyOptions().reduce(r)),
+                                 composed_cross_entropy(x, t, -100, r)),
+              1e-13);
+    // Their gradients agree: the difference has zero gradient.
+    EXPECT_TRUE(gradcheck_op("cross_entropy",
+                             [&](const auto& in) {
+                               return cross_entropy(in[0], t, CrossEntropyOptions().reduce(r)) -
+                                      composed_cross_entropy(in[0], t, -100, r);
+                             },
+                             {random_input({2, 3, 5}, 4)}));
+  }
+  EXPECT_TRUE(gradcheck_op("cross_entropy",
+                           [](const auto& in) {
+                             return cross_entropy(in[0], IndexArray{1, 0, 1},
+                                                  CrossEntropyOptions().with_mask(Mask{true, false, true}));
+                           },
+                           {random_input({3, 2})}));
+}
+
+TEST(CrossEntropy, FiniteAtLargeLogits) {
+  for (Dtype d : {kFloat32, kFloat64}) {
+    Tensor x = tensor({{1e4, -1e4, 0}, {-1e4, 1e4, -1e4}}, TensorOptions(d).requires_grad());
+    Tensor loss = cross_entropy(x, IndexArray{1, 1});
+    EXPECT_NEAR(loss.item(), 1e4, 1e-2);  // row 0 misses by 2e4, row 1 is exact: mean 1e4
+    loss.backward();
+    const xt::xarray<double> g = x.grad().to(kFloat64).data<double>();
+    EXPECT_TRUE(std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); }));
+    EXPECT_NEAR(g(0, 0), 0.5, 1e-6);
+    EXPECT_NEAR(g(0, 1), -0.5, 1e-6);
+  }
+}
+
+TEST(CrossEntropy, Errors) {
+  Tensor x = zeros({2, 3, 4});
+  EXPECT_TRUE(throws<IndexError>([&] { cross_entropy(x, IndexArray{{0, 1, 4}, {0, 0, 0}}); },
+                                 {"cross_entropy", "target 4", "4 classes"}));
+  EXPECT_TRUE(throws<IndexError>([&] { cross_entropy(x, IndexArray{{0, 1, -2}, {0, 0, 0}}); },
+                                 {"cross_entropy", "target -2"}));
+  EXPECT_TRUE(throws<ShapeError>([&] { cross_entropy(x, IndexArray{0, 1}); },
+                                 {"cross_entropy", "[2, 3, 4]", "[2]"}));
+  EXPECT_TRUE(throws<ShapeError>([&] { cross_entropy(x, IndexArray{{0, 1}, {0, 1}}); }, {"cross_entropy", "[2, 2]"}));
+  EXPECT_TRUE(throws<ShapeError>(
+      [&] { cross_entropy(x, IndexArray{{0, 1, 2}, {0, 0, 0}}, CrossEntropyOptions().with_mask(Mask{true})); },
+      {"cross_entropy", "mask [1]", "[2, 3]"}));
+  // An out-of-range id that is ignored or masked out is not an error (PyTorch skips it too).
+  EXPECT_NO_THROW(cross_entropy(zeros({1, 3}), IndexArray{-100}));
+}
+
+}  // namespace
+}  // namespace tg
