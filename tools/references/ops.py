@@ -70,6 +70,29 @@ def main(out_dir):
     forward_backward(p("max_axis1"), lambda x: torch.max(x, 1).values, [ties])
     forward_backward(p("max_all"), lambda x: torch.max(x), [ties])
 
+    # Matrix products: batched matmul, (b, n, k) x (k, m), linear on 3-D input with bias.
+    forward_backward(p("matmul_batched"), torch.matmul, [rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))])
+    forward_backward(p("matmul_3d_2d"), torch.matmul, [rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5))])
+    forward_backward(p("linear_3d"), torch.nn.functional.linear,
+                     [rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)])
+
+    # Selection with broadcasting: where(cond (3, 1), a (3, 4), b (4)) and masked_fill with a (4) mask.
+    cond = np.array([[True], [False], [True]])
+    forward_backward(p("where_broadcast"), lambda a, b: torch.where(torch.tensor(cond), a, b),
+                     [rng.standard_normal((3, 4)), rng.standard_normal(4)], {"cond": cond.astype(np.int64)})
+    fill = np.array([True, False, False, True])
+    forward_backward(p("masked_fill"), lambda x: x.masked_fill(torch.tensor(fill), -2.5),
+                     [rng.standard_normal((3, 4))], {"mask": fill.astype(np.int64)})
+
+    # Elementwise functions and broadcasting arithmetic on one input set.
+    forward_backward(p("elementwise_chain"),
+                     lambda a, b: torch.sigmoid(a) * torch.tanh(b) + torch.exp(a) / (1 + b * b) - torch.relu(a)
+                     + torch.sqrt(torch.abs(a) + 1) + torch.log(1 + b * b) + a.clamp(-0.5, 0.7) ** 3,
+                     [rng.standard_normal((3, 1, 4)), rng.standard_normal((2, 1))])
+    # Reductions: sum and mean over several axes, keepdim.
+    forward_backward(p("sum_mean"), lambda x: x.sum((0, 2), keepdim=True) * x.mean(-1, keepdim=True),
+                     [x345])
+
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../tests/data/ops"))
