@@ -82,8 +82,40 @@ def run_case(out_dir, name, mode, layers, bidirectional, batch_first, lengths, i
     np.savez(os.path.join(out_dir, name + ".npz"), **arrays)
 
 
+def run_cell_case(out_dir, name, cell, seed):
+    """One step of torch.nn.RNNCell / LSTMCell / GRUCell, into <out_dir>/cells/<name>.npz."""
+    torch.manual_seed(seed)
+    x = torch.randn(BATCH, INPUT, requires_grad=True)
+    h = (0.5 * torch.randn(BATCH, HIDDEN)).requires_grad_()
+    arrays = {}
+    if isinstance(cell, torch.nn.LSTMCell):
+        c = (0.5 * torch.randn(BATCH, HIDDEN)).requires_grad_()
+        h1, c1 = cell(x, (h, c))
+        T = torch.randn(c1.shape)
+        arrays.update(c=c, c1=c1, T=T)
+    else:
+        h1, c1 = cell(x, h), None
+    R = torch.randn(h1.shape)
+    loss = (h1 * R).sum() + ((c1 * arrays["T"]).sum() if c1 is not None else 0)
+    loss.backward()
+    for pname, p in cell.named_parameters():
+        arrays[pname] = p
+        arrays["grad_" + pname] = p.grad
+    arrays.update(input=x, h=h, h1=h1, R=R, grad_input=x.grad, grad_h=h.grad)
+    if c1 is not None:
+        arrays["grad_c"] = arrays["c"].grad
+    arrays = {k: v.detach().numpy() for k, v in arrays.items()}
+    os.makedirs(os.path.join(out_dir, "cells"), exist_ok=True)
+    np.savez(os.path.join(out_dir, "cells", name + ".npz"), **arrays)
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(100)
+    run_cell_case(out_dir, "rnn_cell_tanh", torch.nn.RNNCell(INPUT, HIDDEN), 101)
+    run_cell_case(out_dir, "rnn_cell_relu", torch.nn.RNNCell(INPUT, HIDDEN, nonlinearity="relu"), 102)
+    run_cell_case(out_dir, "lstm_cell", torch.nn.LSTMCell(INPUT, HIDDEN), 103)
+    run_cell_case(out_dir, "gru_cell", torch.nn.GRUCell(INPUT, HIDDEN), 104)
     seed = 0
     for mode in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
         for layers in [1, 2]:
