@@ -3,7 +3,10 @@
 #include <autograd/npz.hpp>
 
 #include <cmath>
+#include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 namespace tg::test {
 
@@ -37,6 +40,14 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 }
 
 std::string data_path(const std::string& name) { return std::string(TAPEGRAD_TEST_DATA_DIR) + "/" + name; }
+
+std::string write_temp_file(const std::string& name, const std::string& contents) {
+  static std::atomic<int> counter{0};
+  const auto path = std::filesystem::temp_directory_path() /
+                    fmt::format("tapegrad-{}-{}-{}", ::getpid(), counter++, name);
+  std::ofstream(path, std::ios::binary) << contents;
+  return path.string();
+}
 
 std::string shared_data_path(const std::string& name) {
   namespace fs = std::filesystem;

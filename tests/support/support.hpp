@@ -27,6 +27,10 @@ double max_abs_diff(const Tensor& a, const Tensor& b);
 /// Path of a file under tests/data/.
 std::string data_path(const std::string& name);
 
+/// Writes `contents` (bytes as given) to a fresh file under the system temp folder and returns its
+/// path; `name` makes it recognisable (e.g. "vocab.txt").
+std::string write_temp_file(const std::string& name, const std::string& contents);
+
 /// Path of a shared corpus (../shared/data/NAME beside the repository), or "" if absent.
 std::string shared_data_path(const std::string& name);
 

@@ -1,0 +1,15 @@
+#pragma once
+// Everything in tapegrad's datasets layer (namespace tg::data).
+#include "datasets/batch_sampler.hpp"
+#include "datasets/epoch_iterator.hpp"
+#include "datasets/layout.hpp"
+#include "datasets/lm_batches.hpp"
+#include "datasets/parallel_corpus.hpp"
+#include "datasets/sequence_batch.hpp"
+#include "datasets/shuffle.hpp"
+#include "datasets/split.hpp"
+#include "datasets/text_corpus.hpp"
+#include "datasets/text_file.hpp"
+#include "datasets/tokenizer.hpp"
+#include "datasets/utf8.hpp"
+#include "datasets/vocab.hpp"
