@@ -38,7 +38,7 @@ struct VocabOptions {
 class Vocab {
  public:
   /// Just the unknown token.
-  Vocab() : Vocab(std::vector<std::string>{}) {}
+  Vocab() : tokens_{kUnk}, ids_{{kUnk, 0}} {}
   /// Counts `tokens` and builds the vocab from them.
   explicit Vocab(const std::vector<std::string>& tokens, const VocabOptions& options = {});
   /// From counts in order of first appearance (what tie-breaking follows).
