@@ -2,8 +2,8 @@
 
 #include <autograd/npz.hpp>
 
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
