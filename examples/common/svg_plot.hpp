@@ -1,0 +1,40 @@
+#pragma once
+// Line plots written as standalone SVG (axes, ticks, grid, labels, legend): a loss curve anyone can
+// open in a browser, without matplotlib or gnuplot.
+#include "common/metrics.hpp"
+
+#include <string>
+#include <vector>
+
+namespace tg::examples {
+
+/// One curve. Points with a NaN or infinite y are left out.
+struct Series {
+  std::string name;
+  std::vector<double> x;
+  std::vector<double> y;
+  std::string color;  ///< CSS colour; empty picks the next of a fixed palette
+};
+
+struct PlotOptions {
+  std::string title;
+  std::string x_label = "epoch";
+  std::string y_label = "loss";
+  int width = 720;
+  int height = 440;
+};
+
+/// Round tick values (1, 2, 2.5, 5 x 10^k apart) covering [lo, hi] with about `target` ticks.
+std::vector<double> nice_ticks(double lo, double hi, std::size_t target = 6);
+
+/// The SVG document. Each series is one `<polyline class="series">` with one "x,y" pair per point.
+///
+///     auto svg = tg::examples::render_line_plot_svg(tg::examples::loss_curves(rows), {.title = "char LM"});
+std::string render_line_plot_svg(const std::vector<Series>& series, const PlotOptions& options);
+/// render_line_plot_svg into `path` (IoError if it cannot be written).
+void write_line_plot_svg(const std::string& path, const std::vector<Series>& series, const PlotOptions& options);
+
+/// "train" and "validation" loss per epoch from metrics rows (validation left out if never measured).
+std::vector<Series> loss_curves(const std::vector<EpochMetrics>& rows);
+
+}  // namespace tg::examples
