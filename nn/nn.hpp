@@ -3,3 +3,5 @@
 #include "nn/init.hpp"
 #include "nn/module.hpp"
 #include "nn/module_gradcheck.hpp"
+#include "nn/rnn.hpp"
+#include "nn/rnn_cell.hpp"

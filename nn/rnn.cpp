@@ -62,6 +62,19 @@ std::string RecurrentLayer::describe() const {
   return fmt::format("{}(input_size={}, hidden_size={})", name_, input_size_, hidden_size_);
 }
 
+std::string RecurrentLayer::extra_repr() const {
+  std::string out = fmt::format("{}, {}", input_size_, hidden_size_);
+  if (num_layers_ != 1) out += fmt::format(", num_layers={}", num_layers_);
+  if (spec_.kind == CellSpec::Kind::Rnn && spec_.nonlinearity == RnnNonlinearity::Relu) out += ", nonlinearity=relu";
+  if (!weights_[0].bias_ih.defined()) out += ", bias=false";
+  if (batch_first_) out += ", batch_first=true";
+  if (dropout_ > 0) out += fmt::format(", dropout={}", dropout_);
+  if (bidirectional_) out += ", bidirectional=true";
+  if (proj_size_ > 0) out += fmt::format(", proj_size={}", proj_size_);
+  if (spec_.kind == CellSpec::Kind::Gru && !spec_.reset_after) out += ", reset_after=false";
+  return out;
+}
+
 Tensor RecurrentLayer::initial_state(const Tensor& given, const char* what, std::size_t width, std::size_t batch,
                                      Dtype dtype) const {
   if (!given.defined()) return given;

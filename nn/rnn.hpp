@@ -102,6 +102,8 @@ class RecurrentLayer : public Module {
   }
 
  protected:
+  /// The printout's settings, as PyTorch's: "4, 5, num_layers=2, bidirectional=true".
+  std::string extra_repr() const override;
   template <class Options>
   RecurrentLayer(const char* name, CellSpec spec, const Options& o, std::size_t proj_size = 0)
       : RecurrentLayer(name, spec, o.input_size_, o.hidden_size_, o.num_layers_, o.bias_, o.batch_first_,

@@ -87,6 +87,13 @@ RecurrentState RecurrentCell::step(const Tensor& input, const RecurrentState& st
   return out;
 }
 
+std::string RecurrentCell::extra_repr() const {
+  const bool relu = spec_.kind == CellSpec::Kind::Rnn && spec_.nonlinearity == RnnNonlinearity::Relu;
+  return fmt::format("{}, {}{}{}{}", input_size_, hidden_size_, weights_.bias_ih.defined() ? "" : ", bias=false",
+                     relu ? ", nonlinearity=relu" : "",
+                     spec_.kind == CellSpec::Kind::Gru && !spec_.reset_after ? ", reset_after=false" : "");
+}
+
 RNNCell::RNNCell(const RNNCellOptions& o)
     : RecurrentCell("RNNCell", {CellSpec::Kind::Rnn, o.nonlinearity_, true}, o.input_size_, o.hidden_size_,
                     o.bias_) {}

@@ -86,6 +86,7 @@ class RecurrentCell : public Module {
   RecurrentCell(std::string name, CellSpec spec, std::size_t input_size, std::size_t hidden_size, bool bias);
   /// One step; state tensors are (N, H) or, for an unbatched input, (H).
   RecurrentState step(const Tensor& input, const RecurrentState& state);
+  std::string extra_repr() const override;
 
  private:
   std::string name_;

@@ -253,6 +253,14 @@ TEST(RecurrentLayer, ParameterNamesShapesAndInit) {
   EXPECT_EQ(gru.named_parameters().size(), 2u);
 }
 
+TEST(RecurrentLayer, PrintsItsSettings) {
+  LSTM lstm(LSTMOptions(3, 5).num_layers(2).bidirectional(true).proj_size(2));
+  EXPECT_NE(lstm.str().find("LSTM(3, 5, num_layers=2, bidirectional=true, proj_size=2)"), std::string::npos)
+      << lstm.str();
+  GRU gru(GRUOptions(3, 4).batch_first(true).reset_after(false));
+  EXPECT_NE(gru.str().find("GRU(3, 4, batch_first=true, reset_after=false)"), std::string::npos) << gru.str();
+}
+
 TEST(RecurrentLayer, OutputShapesAndBatchFirst) {
   manual_seed(14);
   LSTM lstm(LSTMOptions(3, 5).num_layers(2).bidirectional(true).batch_first(true));
