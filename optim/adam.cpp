@@ -7,8 +7,9 @@
 
 namespace tg::optim {
 
-using detail::load;
-using detail::store;
+using detail::load_at;
+using detail::store_at;
+
 
 template <class Self>
 void AdamFamilyOptions<Self>::validate(std::string_view optimizer) const {
@@ -44,20 +45,20 @@ void adam_update(const AdamScalars& s, T* p, const T* g, T* m, T* v, T* vmax, st
   const T neg_step_size = T(-s.step_size), bias_correction2_sqrt = T(s.bias_correction2_sqrt);
   detail::vectorized<T>(begin, end, [&](auto zero, std::size_t i) {
     using V = decltype(zero);
-    V param = load<V>(p + i);
-    V grad = load<V>(g + i);
+    V param = load_at<V>(p + i);
+    V grad = load_at<V>(g + i);
     if (s.coupled_decay) grad = grad + V(weight_decay) * param;
     param = param * V(decay_factor);  // AdamW's decoupled decay; exactly 1 otherwise
-    const V exp_avg = load<V>(m + i) * V(beta1) + V(one_minus_beta1) * grad;
-    V exp_avg_sq = load<V>(v + i) * V(beta2) + V(one_minus_beta2) * grad * grad;
-    store(m + i, exp_avg);
-    store(v + i, exp_avg_sq);
+    const V exp_avg = load_at<V>(m + i) * V(beta1) + V(one_minus_beta1) * grad;
+    V exp_avg_sq = load_at<V>(v + i) * V(beta2) + V(one_minus_beta2) * grad * grad;
+    store_at(m + i, exp_avg);
+    store_at(v + i, exp_avg_sq);
     if (s.amsgrad) {
-      exp_avg_sq = detail::vmax(load<V>(vmax + i), exp_avg_sq);
-      store(vmax + i, exp_avg_sq);
+      exp_avg_sq = detail::vmax(load_at<V>(vmax + i), exp_avg_sq);
+      store_at(vmax + i, exp_avg_sq);
     }
     const V denom = detail::vsqrt(exp_avg_sq) / V(bias_correction2_sqrt) + V(eps);
-    store(p + i, param + V(neg_step_size) * exp_avg / denom);
+    store_at(p + i, param + V(neg_step_size) * exp_avg / denom);
   });
 }
 

@@ -75,7 +75,7 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, do
       const T c = T(coefficient);
       detail::vectorized<T>(begin, end, [&](auto zero, std::size_t i) {
         using V = decltype(zero);
-        detail::store(g + i, detail::load<V>(g + i) * V(c));
+        detail::store_at(g + i, detail::load_at<V>(g + i) * V(c));
       });
     });
   return total;

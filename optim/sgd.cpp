@@ -4,8 +4,9 @@
 
 namespace tg::optim {
 
-using detail::load;
-using detail::store;
+using detail::load_at;
+using detail::store_at;
+
 
 void SGDOptions::validate(std::string_view optimizer) const {
   check_option(lr_ >= 0, optimizer, "lr", lr_, "must be >= 0");
@@ -31,15 +32,15 @@ void sgd_update(const SGDOptions& o, bool fresh, T* p, const T* g, T* buf, std::
   const bool decay = o.weight_decay() != 0, nesterov = o.nesterov();
   detail::vectorized<T>(begin, end, [&](auto zero, std::size_t i) {
     using V = decltype(zero);
-    const V param = load<V>(p + i);
-    V d = load<V>(g + i);
+    const V param = load_at<V>(p + i);
+    V d = load_at<V>(g + i);
     if (decay) d = d + V(weight_decay) * param;
     if (buf) {
-      const V b = fresh ? d : load<V>(buf + i) * V(momentum) + V(keep) * d;
-      store(buf + i, b);
+      const V b = fresh ? d : load_at<V>(buf + i) * V(momentum) + V(keep) * d;
+      store_at(buf + i, b);
       d = nesterov ? d + V(momentum) * b : b;
     }
-    store(p + i, param + V(neg_lr) * d);
+    store_at(p + i, param + V(neg_lr) * d);
   });
 }
 

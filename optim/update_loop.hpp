@@ -30,13 +30,13 @@ void for_each_chunk(std::span<const std::size_t> sizes,
 // ---- SIMD: one body, written once for xsimd batches and for the scalar tail ------------------
 
 template <class V, class T>
-V load(const T* p) {
+V load_at(const T* p) {
   if constexpr (std::is_same_v<V, T>) return *p;
   else return V::load_unaligned(p);
 }
 
 template <class T, class V>
-void store(T* p, const V& v) {
+void store_at(T* p, const V& v) {
   if constexpr (std::is_same_v<V, T>) *p = v;
   else v.store_unaligned(p);
 }
@@ -58,7 +58,7 @@ V vmax(const V& a, const V& b) {
 ///
 ///     vectorized<float>(b, e, [&](auto zero, std::size_t i) {
 ///       using V = decltype(zero);
-///       store(p + i, load<V>(p + i) * V(2));
+///       store_at(p + i, load_at<V>(p + i) * V(2));
 ///     });
 template <class T, class Body>
 void vectorized(std::size_t begin, std::size_t end, Body&& body) {
