@@ -1,6 +1,7 @@
 #include "support/optim_support.hpp"
 
 #include <cstring>
+#include <limits>
 
 namespace tg::test {
 
@@ -43,6 +44,21 @@ void train_steps(optim::Optimizer& optimizer, const optim::NamedParameters& para
     }
     optimizer.step();
   }
+}
+
+std::vector<double> lr_sequence(optim::Optimizer& optimizer, optim::LRScheduler& scheduler, std::size_t epochs) {
+  std::vector<double> lrs;
+  for (std::size_t e = 0; e < epochs; ++e) {
+    lrs.push_back(optimizer.lr());
+    scheduler.step();
+  }
+  return lrs;
+}
+
+double schedule_diff(const std::vector<double>& lrs, const std::string& key) {
+  const Tensor ref = load_npz(data_path("optim/schedulers.npz")).at(key);
+  if (lrs.size() != ref.numel()) return std::numeric_limits<double>::infinity();
+  return max_abs_diff(from_array(xt::xarray<double>(xt::adapt(lrs))), ref);
 }
 
 ::testing::AssertionResult bitwise_equal(const optim::NamedParameters& a, const optim::NamedParameters& b) {

@@ -26,6 +26,12 @@ optim::NamedParameters make_training_params(std::uint64_t seed = 3);
 /// (g = sin(3 p + step) * scale), starting the step count at `first_step`.
 void train_steps(optim::Optimizer& optimizer, const optim::NamedParameters& params, int first_step, int steps);
 
+/// The lr before each of `epochs` scheduler steps (what tools/references/optim.py records).
+std::vector<double> lr_sequence(optim::Optimizer& optimizer, optim::LRScheduler& scheduler, std::size_t epochs);
+
+/// Max |lrs - reference| for the schedule `key` of tests/data/optim/schedulers.npz.
+double schedule_diff(const std::vector<double>& lrs, const std::string& key);
+
 /// Whether all values of two parameter lists are bitwise equal.
 ::testing::AssertionResult bitwise_equal(const optim::NamedParameters& a, const optim::NamedParameters& b);
 
