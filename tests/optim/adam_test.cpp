@@ -61,14 +61,7 @@ TEST(Adam, SkipsParametersWithoutGradient) {
 
 TEST(Adam, RejectsBadOptions) {
   Tensor p = zeros({2}, TensorOptions().requires_grad());
-  auto message = [&](AdamOptions o) {
-    try {
-      Adam adam({{"p", p}}, o);
-    } catch (const ValueError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [&](AdamOptions o) { return test::error_of([&] { Adam({{"p", p}}, o); }); };
   EXPECT_EQ(message(AdamOptions(-1e-3)), "Adam: invalid lr = -0.001 (must be >= 0)");
   EXPECT_EQ(message(AdamOptions().eps(-1)), "Adam: invalid eps = -1 (must be >= 0)");
   EXPECT_EQ(message(AdamOptions().betas(1.0, 0.999)), "Adam: invalid beta1 = 1 (must be in [0, 1))");
@@ -77,15 +70,9 @@ TEST(Adam, RejectsBadOptions) {
 }
 
 TEST(Adam, BitwiseIdenticalForAnyThreadCount) {
-  std::vector<NamedParameters> results;
-  for (int threads : {1, 2, 4}) {
-    set_num_threads(threads);
-    NamedParameters params = test::make_training_params();
-    Adam adam(params, AdamOptions(1e-2).amsgrad(true).weight_decay(1e-2));
-    test::train_steps(adam, params, 0, 3);
-    results.push_back(params);
-  }
-  set_num_threads(0);
+  const auto results = test::train_at_thread_counts([](const NamedParameters& params) {
+    return std::make_unique<Adam>(params, AdamOptions(1e-2).amsgrad(true).weight_decay(1e-2));
+  }, {1, 2, 4});
   EXPECT_TRUE(test::bitwise_equal(results[0], results[1]));
   EXPECT_TRUE(test::bitwise_equal(results[0], results[2]));
 }

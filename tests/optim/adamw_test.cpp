@@ -30,6 +30,13 @@ TEST(AdamW, MatchesTorch) {
   }), 1e-14);
 }
 
+TEST(AdamW, BitwiseIdenticalForAnyThreadCount) {
+  const auto results = test::train_at_thread_counts([](const NamedParameters& params) {
+    return std::make_unique<AdamW>(params, AdamWOptions(1e-2));
+  }, {1, 4});
+  EXPECT_TRUE(test::bitwise_equal(results[0], results[1]));
+}
+
 TEST(AdamW, RejectsBadOptionsNamingItself) {
   Tensor p = zeros({2}, TensorOptions().requires_grad());
   try {

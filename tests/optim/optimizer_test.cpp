@@ -75,12 +75,7 @@ TEST(Optimizer, LoadStateDictRestoresGroupOptions) {
 }
 
 std::string load_error(Optimizer& optimizer, const StateDict& dict) {
-  try {
-    optimizer.load_state_dict(dict);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::error_of([&] { optimizer.load_state_dict(dict); });
 }
 
 TEST(Optimizer, LoadStateDictNamesMismatches) {

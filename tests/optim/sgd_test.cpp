@@ -62,14 +62,7 @@ TEST(SGD, MatchesTorch) {
 
 TEST(SGD, RejectsBadOptions) {
   Tensor p = zeros({2}, TensorOptions().requires_grad());
-  auto message = [&](SGDOptions o) {
-    try {
-      SGD sgd({{"p", p}}, o);
-    } catch (const ValueError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  auto message = [&](SGDOptions o) { return test::error_of([&] { SGD({{"p", p}}, o); }); };
   EXPECT_EQ(message(SGDOptions(-0.1)), "SGD: invalid lr = -0.1 (must be >= 0)");
   EXPECT_EQ(message(SGDOptions(0.1).momentum(-1)), "SGD: invalid momentum = -1 (must be >= 0)");
   EXPECT_EQ(message(SGDOptions(0.1).weight_decay(-1e-4)), "SGD: invalid weight_decay = -0.0001 (must be >= 0)");
@@ -82,15 +75,9 @@ TEST(SGD, RejectsBadOptions) {
 }
 
 TEST(SGD, BitwiseIdenticalForAnyThreadCount) {
-  std::vector<NamedParameters> results;
-  for (int threads : {1, 2, 4}) {
-    set_num_threads(threads);
-    NamedParameters params = test::make_training_params();
-    SGD sgd(params, SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(1e-3));
-    test::train_steps(sgd, params, 0, 3);
-    results.push_back(params);
-  }
-  set_num_threads(0);
+  const auto results = test::train_at_thread_counts([](const NamedParameters& params) {
+    return std::make_unique<SGD>(params, SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(1e-3));
+  }, {1, 2, 4});
   EXPECT_TRUE(test::bitwise_equal(results[0], results[1]));
   EXPECT_TRUE(test::bitwise_equal(results[0], results[2]));
 }

@@ -61,6 +61,29 @@ double schedule_diff(const std::vector<double>& lrs, const std::string& key) {
   return max_abs_diff(from_array(xt::xarray<double>(xt::adapt(lrs))), ref);
 }
 
+std::vector<optim::NamedParameters> train_at_thread_counts(
+    const std::function<std::unique_ptr<optim::Optimizer>(const optim::NamedParameters&)>& make,
+    const std::vector<int>& thread_counts) {
+  std::vector<optim::NamedParameters> results;
+  for (int threads : thread_counts) {
+    set_num_threads(threads);
+    optim::NamedParameters params = make_training_params();
+    train_steps(*make(params), params, 0, 3);
+    results.push_back(params);
+  }
+  set_num_threads(0);
+  return results;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 ::testing::AssertionResult bitwise_equal(const optim::NamedParameters& a, const optim::NamedParameters& b) {
   if (a.size() != b.size()) return ::testing::AssertionFailure() << a.size() << " vs " << b.size() << " parameters";
   for (std::size_t k = 0; k < a.size(); ++k) {

@@ -32,6 +32,14 @@ std::vector<double> lr_sequence(optim::Optimizer& optimizer, optim::LRScheduler&
 /// Max |lrs - reference| for the schedule `key` of tests/data/optim/schedulers.npz.
 double schedule_diff(const std::vector<double>& lrs, const std::string& key);
 
+/// Trains fresh make_training_params() for 3 steps with `make`'s optimizer once per thread count.
+std::vector<optim::NamedParameters> train_at_thread_counts(
+    const std::function<std::unique_ptr<optim::Optimizer>(const optim::NamedParameters&)>& make,
+    const std::vector<int>& thread_counts);
+
+/// The message of the tapegrad Error that `f` throws, or "no error".
+std::string error_of(const std::function<void()>& f);
+
 /// Whether all values of two parameter lists are bitwise equal.
 ::testing::AssertionResult bitwise_equal(const optim::NamedParameters& a, const optim::NamedParameters& b);
 
