@@ -94,6 +94,8 @@ class Module {
   ///     )  # 64650 parameters
   std::string str() const;
   const std::string& type_name() const { return type_name_; }
+  /// "Linear(in_features=3, out_features=4, bias=true)": how error messages name a module.
+  std::string describe() const { return type_name_ + "(" + extra_repr() + ")"; }
   /// The name this module was registered under in its parent ("" for a root).
   const std::string& name() const { return name_; }
 

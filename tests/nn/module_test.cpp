@@ -2,6 +2,7 @@
 #include "support/support.hpp"
 
 #include <nn/module.hpp>
+#include <nn/module_list.hpp>
 
 #include <filesystem>
 
@@ -184,6 +185,17 @@ TEST(Module, ForwardScopeNamesTheModulePath) {
   };
   EXPECT_EQ(Outer().forward(), "Outer.probe");
   EXPECT_EQ(current_scope(), "");
+}
+
+TEST(ModuleList, RegistersByIndexAndCastsBack) {
+  ModuleList list;
+  list.push_back(std::make_shared<Leaf>(Shape{2}));
+  list.push_back(std::make_shared<Block>());
+  EXPECT_EQ(list.size(), 2u);
+  EXPECT_EQ(keys(list.named_parameters()), (std::vector<std::string>{"0.weight", "1.scale", "1.rnn.weight"}));
+  EXPECT_EQ(list.at<Block>(1)->scale.impl_ptr(), list.named_parameters()[1].second.impl_ptr());
+  EXPECT_EQ(list[0]->type_name(), "Leaf");
+  EXPECT_THROW(list.at<Block>(0), ValueError);
 }
 
 }  // namespace
