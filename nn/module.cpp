@@ -191,11 +191,13 @@ void Module::save(const std::string& path) const { save_npz(path, state_dict());
 void Module::load(const std::string& path, bool strict) { load_state_dict(load_npz(path), strict); }
 
 void Module::print(std::string& out, std::size_t indent) const {
-  out += type_name_ + "(" + extra_repr();
+  const std::string extra = extra_repr();
   if (children_.empty()) {
-    out += ")";
+    out += type_name_ + "(" + extra + ")";
   } else {
-    out += "\n";
+    // As PyTorch: the settings on their own line above the children.
+    out += type_name_ + "(\n";
+    if (!extra.empty()) out += std::string(indent + 2, ' ') + extra + "\n";
     for (const auto& [name, child] : children_) {
       out += std::string(indent + 2, ' ') + "(" + name + "): ";
       child->print(out, indent + 2);

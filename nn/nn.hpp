@@ -1,5 +1,9 @@
 #pragma once
 // Everything in tapegrad's nn layer.
+#include "nn/conv1d.hpp"
+#include "nn/dropout.hpp"
+#include "nn/embedding.hpp"
+#include "nn/highway.hpp"
 #include "nn/init.hpp"
 #include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"

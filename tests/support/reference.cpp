@@ -12,8 +12,6 @@ const Tensor& Reference::at(const std::string& key) const {
   return it->second;
 }
 
-IndexArray Reference::ids(const std::string& key) const { return xt::cast<Index>(at(key).to(kFloat64).data<double>()); }
-
 StateDict Reference::with_prefix(const std::string& prefix) const {
   StateDict out;
   for (const auto& [key, value] : arrays)

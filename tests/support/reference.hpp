@@ -15,8 +15,6 @@ struct Reference {
   explicit Reference(const std::string& name);
 
   const Tensor& at(const std::string& key) const;
-  /// Integer ids stored as an int64 array (loaded as float32; converted back exactly).
-  IndexArray ids(const std::string& key) const;
   /// The entries whose keys start with `prefix`, with the prefix removed.
   StateDict with_prefix(const std::string& prefix) const;
 

@@ -1,0 +1,71 @@
+// Conv1d: the op's gradcheck, PyTorch parity (with stride, padding and without bias), max over time.
+#include "support/reference.hpp"
+#include "support/support.hpp"
+
+#include <nn/conv1d.hpp>
+#include <nn/module_gradcheck.hpp>
+
+namespace tg::nn {
+namespace {
+
+TEST(Conv1d, OpGradcheck) {
+  Tensor x = test::random_input({2, 3, 7}, 1);
+  Tensor w = test::random_input({4, 3, 3}, 2);
+  Tensor b = test::random_input({4}, 3);
+  EXPECT_TRUE(test::gradcheck_op("conv1d", [](const auto& in) { return conv1d(in[0], in[1], in[2]); }, {x, w, b}));
+  EXPECT_TRUE(test::gradcheck_op("conv1d", [](const auto& in) { return conv1d(in[0], in[1], Tensor(), 2, 2); },
+                                 {x, w}));
+}
+
+TEST(Conv1d, ModuleGradcheck) {
+  Conv1d conv(Conv1dOptions(2, 3, 2).stride(2).padding(1));
+  conv.to(kFloat64);
+  Tensor x = test::random_input({2, 2, 5});
+  EXPECT_TRUE(gradcheck(conv, [&] { return conv.forward(x); }).ok);
+}
+
+TEST(Conv1d, MatchesPyTorch) {
+  {
+    test::Reference ref("nn/conv1d.npz");
+    Conv1d conv(Conv1dOptions(3, 4, 3).stride(2).padding(1));
+    conv.load_state_dict(ref.with_prefix("state."));
+    Tensor x = ref.at("x").clone_leaf(true);
+    test::expect_matches_reference(conv, ref, conv.forward(x), x);
+  }
+  {
+    test::Reference ref("nn/conv1d_nobias.npz");
+    Conv1d conv(Conv1dOptions(2, 5, 4).bias(false));
+    conv.load_state_dict(ref.with_prefix("state."));
+    Tensor x = ref.at("x").clone_leaf(true);
+    test::expect_matches_reference(conv, ref, conv.forward(x), x);
+  }
+}
+
+TEST(Conv1d, ShapesAndErrors) {
+  Conv1d conv(Conv1dOptions(3, 4, 3).padding(1));
+  EXPECT_EQ(conv.forward(zeros({2, 3, 10})).shape(), (Shape{2, 4, 10}));
+  try {
+    conv.forward(zeros({2, 5, 10}));
+    FAIL() << "expected ShapeError";
+  } catch (const ShapeError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "Conv1d(3, 4, kernel_size=(3,), stride=(1,), padding=(1,)): input of shape [2, 5, 10] must be (N, 3, L)");
+  }
+  EXPECT_THROW(conv1d(zeros({1, 3, 2}), zeros({4, 3, 5})), ShapeError);
+  EXPECT_THROW(conv1d(zeros({1, 3, 2}), zeros({4, 3, 1}), zeros({3})), ShapeError);
+  EXPECT_THROW(Conv1d(Conv1dOptions(3, 4, 0)), ValueError);
+}
+
+TEST(Conv1d, MaxOverTime) {
+  Tensor x = tensor({{{1, 5, 2}, {-1, -3, -2}}}, kFloat64);
+  Tensor m = max_over_time(x);
+  EXPECT_EQ(m.shape(), (Shape{1, 2}));
+  EXPECT_EQ(m.data<double>()(0, 0), 5.0);
+  EXPECT_EQ(m.data<double>()(0, 1), -1.0);
+  EXPECT_TRUE(test::gradcheck_op("max_over_time", [](const auto& in) { return max_over_time(in[0]); },
+                                 {test::random_input({2, 3, 4})}));
+  EXPECT_THROW(max_over_time(zeros({2, 0})), ShapeError);
+}
+
+}  // namespace
+}  // namespace tg::nn
