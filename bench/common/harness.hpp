@@ -146,6 +146,13 @@ inline Args parse_args(int argc, char** argv, const std::vector<std::string>& co
   return a;
 }
 
+/// One timed step. Not inlined, so that bench/callgrind_w1.sh can count the instructions of the
+/// timed steps alone (valgrind --toggle-collect=*bench::timed_step*), without setup and warm-up.
+template <class Step>
+[[gnu::noinline]] double timed_step(Step& step) {
+  return step();
+}
+
 /// Runs `warmup + steps` calls of `step` (each returns the step's loss), times the last `steps`,
 /// and prints the one JSON line the runner reads. The first loss is that of the very first step.
 template <class Step>
@@ -155,7 +162,7 @@ void run_and_report(const char* impl, const Args& a, Step&& step) {
   double loss_first = 0, loss_last = 0;
   for (int i = 0; i < a.warmup + a.steps; ++i) {
     const auto start = clock::now();
-    const double loss = step();
+    const double loss = i >= a.warmup ? timed_step(step) : step();
     const double ms = std::chrono::duration<double, std::milli>(clock::now() - start).count();
     if (i == 0) loss_first = loss;
     loss_last = loss;

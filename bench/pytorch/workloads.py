@@ -34,21 +34,13 @@ ARGS = parse_args(sys.argv[1:])
 os.environ["OPENBLAS_NUM_THREADS"] = BLAS_THREADS[ARGS.threads_config]
 os.environ["OMP_NUM_THREADS"] = "1"
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-# ---- sizes, as bench/common/harness.hpp -------------------------------------------------------
-TAGGERS = {  # lstm, vocab_in, embed, hidden, layers, bidirectional, vocab_out, batch, seq
-    "W1": (True, 65, 64, 256, 2, False, 65, 32, 64),
-    "W2": (False, 65, 64, 256, 2, False, 65, 32, 64),
-    "W3": (True, 10000, 512, 512, 2, False, 10000, 32, 35),
-    "W4": (True, 1000, 128, 256, 2, True, 1000, 32, 64),
-}
-W5 = dict(vocab_src=1000, vocab_tgt=1000, embed=256, hidden=256, layers=2, batch=64, src_len=10, tgt_len=10,
-          min_valid=5, max_valid=10, bos=1)
-W6 = dict(ops=2000, width=16)
+from specs import TAGGERS, W5, W6  # noqa: E402
 
 # ---- deterministic values, as bench/common/harness.hpp ----------------------------------------
 M64 = (1 << 64) - 1
