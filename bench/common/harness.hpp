@@ -125,7 +125,10 @@ inline Args parse_args(int argc, char** argv, const std::vector<std::string>& co
   Args a;
   auto usage = [&](const std::string& why) {
     std::string list;
-    for (const auto& c : configs) list += (list.empty() ? "" : "|") + c;
+    for (const auto& c : configs) {
+      if (!list.empty()) list += '|';
+      list += c;
+    }
     std::fprintf(stderr, "%s: %s\nusage: %s --workload W1..W6 --steps N --warmup N --threads-config %s\n",
                  argv[0], why.c_str(), argv[0], list.c_str());
     std::exit(2);
@@ -175,7 +178,10 @@ void run_and_report(const char* impl, const Args& a, Step&& step) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::string list;
-  for (double t : times) list += (list.empty() ? "" : ",") + std::to_string(t);
+  for (double t : times) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(t);
+  }
   std::printf(
       "{\"impl\": \"%s\", \"workload\": \"%s\", \"threads\": \"%s\", \"steps\": %d, \"warmup\": %d, "
       "\"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"loss_first\": %.9g, \"loss_last\": %.9g, "

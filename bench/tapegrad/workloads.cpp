@@ -145,7 +145,7 @@ std::function<double()> tagger_step(const std::string& workload) {
 
 Mask valid_mask(const std::string& name, std::int64_t length, const bench::Seq2SeqSpec& s) {
   const auto lengths = bench::valid_lengths(name, s);
-  Mask mask({static_cast<std::size_t>(s.batch), static_cast<std::size_t>(length)});
+  auto mask = Mask::from_shape({static_cast<std::size_t>(s.batch), static_cast<std::size_t>(length)});
   for (std::size_t b = 0; b < mask.shape(0); ++b)
     for (std::size_t t = 0; t < mask.shape(1); ++t) mask(b, t) = static_cast<std::int64_t>(t) < lengths[b];
   return mask;  // (B, length)
