@@ -1,5 +1,6 @@
 #include "datasets/tokenizer.hpp"
 
+#include "datasets/parallel_corpus.hpp"
 #include "datasets/utf8.hpp"
 
 #include "autograd/error.hpp"
@@ -43,6 +44,19 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// d2l's preprocess_nmt: punctuation becomes its own word unless a space already precedes it.
+std::string translation(std::string_view text) {
+  const std::string lowered = lower(normalize_spaces(text));
+  std::string out;
+  out.reserve(lowered.size() + lowered.size() / 8);
+  for (std::size_t i = 0; i < lowered.size(); ++i) {
+    const char c = lowered[i];
+    if (i > 0 && (c == ',' || c == '.' || c == '!' || c == '?') && lowered[i - 1] != ' ') out += ' ';
+    out += c;
+  }
+  return out;
+}
+
 template <class F>
 void for_each_line(std::string_view text, F&& f) {
   while (!text.empty()) {
@@ -75,6 +89,8 @@ std::string normalize(std::string_view text, Normalizer normalizer) {
       return std::string(text);
     case Normalizer::Lower:
       return lower(text);
+    case Normalizer::Translation:
+      return translation(text);
     case Normalizer::TimeMachine: {
       std::string out;
       for_each_line(text, [&](std::string_view line) { out += time_machine_line(line); });

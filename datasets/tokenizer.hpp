@@ -14,6 +14,7 @@ enum class Normalizer {
   Keep,         ///< bytes as they are (newlines become char tokens)
   Lower,        ///< lower-cased: ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals
   TimeMachine,  ///< d2l: per line `re.sub('[^A-Za-z]+', ' ', line).strip().lower()`, lines concatenated
+  Translation,  ///< d2l's `preprocess_nmt`: no-break spaces to ' ', lower-cased, a space before , . ! ?
 };
 
 /// Applies `normalizer` to `text`. TimeMachine works line by line and, as d2l's flattened per-line

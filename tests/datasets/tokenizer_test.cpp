@@ -41,6 +41,15 @@ TEST(Tokenizer, TimeMachineNormalizerMatchesD2l) {
   EXPECT_EQ(w, (Tokens{"the", "time", "machine", "by", "h", "g", "wells", "i", "it", "s", "o", "clock"}));
 }
 
+TEST(Tokenizer, TranslationNormalizerMatchesD2lPreprocessNmt) {
+  // d2l: text.replace('\u202f', ' ').replace('\xa0', ' ').lower(), then ' ' + char for
+  // char in ',.!?' not preceded by a space.
+  EXPECT_EQ(normalize("Go.\tVa\xE2\x80\xAF!\nHi, Tom!\n\xC3\x87" "a va ?\nWait...", Normalizer::Translation),
+            "go .\tva !\nhi , tom !\n\xC3\xA7" "a va ?\nwait . . .");
+  Tokenizer words(TokenLevel::Word, Normalizer::Translation);
+  EXPECT_EQ(words.tokenize("I won!"), (Tokens{"i", "won", "!"}));
+}
+
 TEST(Tokenizer, InvalidUtf8ThrowsWithOffset) {
   try {
     Tokenizer(TokenLevel::Char).tokenize("abc\xE2\x28\xA1");
