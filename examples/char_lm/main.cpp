@@ -4,9 +4,6 @@
 //
 //     char_lm --data ../shared/data/timemachine.txt --model lstm --layers 2 --hidden 256 --steps 2000
 //     char_lm --out runs/tm --resume --steps 4000       # continues the run above
-//
-// Optimizer: plain SGD with global gradient-norm clipping, written here because tg::optim is not
-// merged yet; --optimizer adam is refused until it is.
 #include "common/cli.hpp"
 #include "common/metrics.hpp"
 #include "common/progress.hpp"
@@ -68,17 +65,9 @@ tg::nn::RecurrentState detached(const tg::nn::RecurrentState& s) {
   return {s.h.defined() ? s.h.detach() : s.h, s.c.defined() ? s.c.detach() : s.c};
 }
 
-// Clips the global gradient norm to `clip` (if > 0), then p -= lr * grad. Returns the norm before clipping.
-double sgd_step(CharLM& model, double lr, double clip) {
-  double squares = 0;
-  for (const auto& p : model.parameters())
-    if (p.grad().defined()) squares += xt::sum(xt::square(p.grad().data<float>()))();
-  const double norm = std::sqrt(squares);
-  const double scale = clip > 0 && norm > clip ? clip / norm : 1.0;
-  for (const auto& p : model.parameters())
-    if (p.grad().defined()) p.data<float>() -= static_cast<float>(lr * scale) * p.grad().data<float>();
-  model.zero_grad();
-  return norm;
+std::unique_ptr<tg::optim::Optimizer> make_optimizer(const std::string& name, CharLM& model, double lr) {
+  if (name == "adam") return std::make_unique<tg::optim::Adam>(model.named_parameters(), tg::optim::AdamOptions(lr));
+  return std::make_unique<tg::optim::SGD>(model.named_parameters(), tg::optim::SGDOptions(lr));
 }
 
 // Mean loss per character over a stream, in order, carrying the state.
@@ -144,8 +133,8 @@ std::string generated_text(std::uint64_t seed) {
   return text;
 }
 
-// Everything a resumed run needs to continue as if never stopped: the model, the data position, the
-// state carried between sequential batches and both random streams (dropout, sampling).
+// Everything a resumed run needs to continue as if never stopped: the model, the optimizer, the data
+// position, the state carried between sequential batches and both random streams (dropout, sampling).
 struct Checkpoint {
   std::size_t step = 0;
   data::IteratorState data_state;
@@ -153,8 +142,9 @@ struct Checkpoint {
   tg::nn::RecurrentState carry;
 };
 
-void save_checkpoint(const std::string& dir, CharLM& model, const Checkpoint& c) {
+void save_checkpoint(const std::string& dir, CharLM& model, const tg::optim::Optimizer& optimizer, const Checkpoint& c) {
   tg::save_npz(dir + "/model.npz", model.state_dict());
+  tg::save_npz(dir + "/optimizer.npz", optimizer.state_dict());
   tg::StateDict carry;
   if (c.carry.h.defined()) carry["h"] = c.carry.h;
   if (c.carry.c.defined()) carry["c"] = c.carry.c;
@@ -165,8 +155,9 @@ void save_checkpoint(const std::string& dir, CharLM& model, const Checkpoint& c)
   std::filesystem::rename(dir + "/checkpoint.tmp", dir + "/checkpoint.txt");
 }
 
-Checkpoint load_checkpoint(const std::string& dir, CharLM& model) {
+Checkpoint load_checkpoint(const std::string& dir, CharLM& model, tg::optim::Optimizer& optimizer) {
   model.load_state_dict(tg::load_npz(dir + "/model.npz"));
+  optimizer.load_state_dict(tg::load_npz(dir + "/optimizer.npz"));
   std::ifstream file(dir + "/checkpoint.txt");
   Checkpoint c;
   std::string step, state, global_rng;
@@ -206,10 +197,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (train.optimizer == "adam") {
-      std::cerr << "char_lm: --optimizer adam needs tg::optim, which is not merged yet; use sgd\n";
-      return 2;
-    }
     if (m.bidirectional) {
       std::cerr << "char_lm: --bidirectional: the reverse direction reads the characters after position t, "
                    "which include the target t+1, so a bidirectional model would learn to copy its answer and "
@@ -233,6 +220,7 @@ int main(int argc, char** argv) {
                              train_ids.size(), valid_ids.size(), vocab.size());
 
     auto model = std::make_shared<CharLM>(vocab.size(), m);
+    auto optimizer = make_optimizer(train.optimizer, *model, train.lr);
     const bool sequential = m.sampling == "sequential";
     data::LmBatchIterator batches(train_ids, data::LmBatchOptions().batch_size(train.batch_size).num_steps(train.num_steps)
                                                  .sampling(sequential ? data::Sampling::Sequential : data::Sampling::Random)
@@ -241,7 +229,7 @@ int main(int argc, char** argv) {
     tg::nn::RecurrentState state;
     std::size_t step = 0;
     if (train.resume) {
-      Checkpoint c = load_checkpoint(train.out_dir, *model);
+      Checkpoint c = load_checkpoint(train.out_dir, *model, *optimizer);
       step = c.step;
       batches.restore(c.data_state);
       sample_rng.set_state(c.sample_rng);
@@ -260,7 +248,7 @@ int main(int argc, char** argv) {
       const double valid = evaluate(*model, valid_ids, std::min<std::size_t>(train.batch_size, 16), train.num_steps);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double loss = epoch_loss / static_cast<double>(std::max<std::size_t>(epoch_batches, 1));
-      csv.write({epoch, step, loss, valid, train.lr, grad_norm, seconds});
+      csv.write({epoch, step, loss, valid, optimizer->lr(), grad_norm, seconds});
       bar.message(fmt::format("epoch {} step {}: train perplexity {:.3f}, validation perplexity {:.3f}", epoch, step,
                               std::exp(loss), std::exp(valid)));
       ex::write_line_plot_svg(train.out_dir + "/loss.svg", ex::loss_curves(ex::MetricsCsv::read(train.out_dir + "/metrics.csv")),
@@ -281,18 +269,21 @@ int main(int argc, char** argv) {
       auto [logits, next] = model->forward(b.X, sequential ? detached(state) : tg::nn::RecurrentState{});
       state = next;
       tg::Tensor loss = tg::cross_entropy(logits, b.Y);
+      optimizer->zero_grad();
       loss.backward();
-      grad_norm = sgd_step(*model, train.lr, train.clip);
+      // An infinite bound measures the norm for the metrics without clipping.
+      grad_norm = tg::optim::clip_grad_norm(model->named_parameters(), train.clip > 0 ? train.clip : INFINITY);
+      optimizer->step();
       ++step;
       epoch_loss += loss.item();
       ++epoch_batches;
       bar.update(step, loss.item(), b.X.size());
       if (train.checkpoint_every && step % train.checkpoint_every == 0)
-        save_checkpoint(train.out_dir, *model, {step, batches.state(), sample_rng.state(), detached(state)});
+        save_checkpoint(train.out_dir, *model, *optimizer, {step, batches.state(), sample_rng.state(), detached(state)});
     }
     if (epoch_batches) end_epoch(batches.epoch() + 1);
     bar.finish();
-    save_checkpoint(train.out_dir, *model, {step, batches.state(), sample_rng.state(), detached(state)});
+    save_checkpoint(train.out_dir, *model, *optimizer, {step, batches.state(), sample_rng.state(), detached(state)});
     std::cout << "greedy:      " << sample(*model, vocab, m.prompt, m.sample_chars, 0, sample_rng) << "\n";
     std::cout << "temperature: " << sample(*model, vocab, m.prompt, m.sample_chars, m.temperature, sample_rng) << "\n";
   } catch (const tg::Error& e) {
