@@ -8,6 +8,8 @@
 // cell one step's slice (N, G*H). Gate blocks follow PyTorch: RNN (1), LSTM i,f,g,o (4), GRU r,z,n (3).
 #include "autograd/tensor.hpp"
 
+#include <vector>
+
 namespace tg {
 
 enum class RnnNonlinearity { Tanh, Relu };
@@ -41,5 +43,43 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
 ///     Tensor h1 = tg::gru_cell(tg::linear(x, w_ih, b_ih), h0, w_hh, b_hh);
 Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh, const Tensor& bias_hh,
                 bool reset_after = true);
+
+// ---- whole sequences ----------------------------------------------------------------------------
+// One op per direction of a layer for the whole sequence: the forward runs the time loop (one
+// h W_hh^T GEMM per step into a buffer allocated once, then the fused gate math of the cells above,
+// which it shares), keeping every step's gates and states; the backward runs the reverse loop, stacks
+// every step's gate gradient dA into one (L*N, G*H) buffer, and then computes dW_hh = dA^T H_prev as
+// ONE product with inner dimension L*N (instead of L products with inner dimension N) and db_hh as
+// one column sum; d gates_x = dA, so the input projection's `linear` also gets one product.
+//
+// A node has one output, so each op packs its results into one (L + S, N, H) tensor: rows [0, L) are
+// the outputs by time, row L is h_n and, for the LSTM, row L + 1 is c_n. The layers take them apart
+// with narrow/select, whose backward writes into this op's gradient. Packing keeps the graph
+// single-output (no multi-output node machinery for one op), at the price of one copy of h_n and c_n.
+//
+// `lengths` (empty, or N values in [1, L]) gives each sequence's valid prefix: beyond it the output
+// is zero and the state is frozen, and `reverse` processes time backwards, so that each sequence
+// starts at its own last valid step. gates_x is (L, N, G*H) and h0 (N, H), c0 (N, H).
+
+/// Elman RNN over a sequence; returns (L + 1, N, H): outputs, then h_n.
+///
+///     Tensor out = tg::rnn_sequence(tg::linear(x, w_ih, b_ih), h0, w_hh, b_hh);
+///     Tensor y = tg::narrow(out, 0, 0, L), h_n = tg::select(out, 0, L);
+Tensor rnn_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weight_hh, const Tensor& bias_hh,
+                    RnnNonlinearity nonlinearity = RnnNonlinearity::Tanh, const std::vector<std::size_t>& lengths = {},
+                    bool reverse = false);
+
+/// LSTM (without projection) over a sequence; returns (L + 2, N, H): outputs, then h_n, then c_n.
+///
+///     Tensor out = tg::lstm_sequence(gx, h0, c0, w_hh, b_hh, {5, 3}, true);
+///     Tensor c_n = tg::select(out, 0, out.size(0) - 1);
+Tensor lstm_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& c0, const Tensor& weight_hh,
+                     const Tensor& bias_hh, const std::vector<std::size_t>& lengths = {}, bool reverse = false);
+
+/// GRU over a sequence (either form, see gru_cell); returns (L + 1, N, H): outputs, then h_n.
+///
+///     Tensor out = tg::gru_sequence(gx, h0, w_hh, b_hh);
+Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weight_hh, const Tensor& bias_hh,
+                    bool reset_after = true, const std::vector<std::size_t>& lengths = {}, bool reverse = false);
 
 }  // namespace tg

@@ -6,8 +6,33 @@
 
 namespace tg::nn {
 
-Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x, RecurrentState state,
-                const std::vector<std::size_t>& lengths, bool reverse) {
+namespace {
+
+/// The whole sequence as one op (autograd/rnn_ops.hpp), taken apart from its packed
+/// (L + 1 or 2, N, H) result: outputs, h_n, c_n.
+Unrolled unroll_sequence(const CellSpec& spec, const CellWeights& w, const Tensor& gates_x,
+                         const RecurrentState& state, const std::vector<std::size_t>& lengths, bool reverse) {
+  const std::size_t steps = gates_x.size(0);
+  Tensor packed;
+  switch (spec.kind) {
+    case CellSpec::Kind::Rnn:
+      packed = rnn_sequence(gates_x, state.h, w.weight_hh, w.bias_hh, spec.nonlinearity, lengths, reverse);
+      break;
+    case CellSpec::Kind::Lstm:
+      packed = lstm_sequence(gates_x, state.h, state.c, w.weight_hh, w.bias_hh, lengths, reverse);
+      break;
+    case CellSpec::Kind::Gru:
+      packed = gru_sequence(gates_x, state.h, w.weight_hh, w.bias_hh, spec.reset_after, lengths, reverse);
+      break;
+  }
+  RecurrentState final{select(packed, 0, steps), packed.size(0) > steps + 1 ? select(packed, 0, steps + 1) : Tensor()};
+  return {narrow(packed, 0, 0, steps), final};
+}
+
+/// One cell op per step; kept for projected LSTMs, whose recurrent input (the projection of y)
+/// the sequence op does not compute.
+Unrolled unroll_steps(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x, RecurrentState state,
+                      const std::vector<std::size_t>& lengths, bool reverse) {
   const std::size_t steps = gates_x.size(0), batch = gates_x.size(1);
   std::vector<Tensor> outputs(steps);
   for (std::size_t k = 0; k < steps; ++k) {
@@ -35,6 +60,14 @@ Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& 
     if (next.c.defined()) state.c = tg::where(valid, next.c, state.c);
   }
   return {stack(outputs, 0), state};
+}
+
+}  // namespace
+
+Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x, RecurrentState state,
+                const std::vector<std::size_t>& lengths, bool reverse) {
+  if (weights.weight_hr.defined()) return unroll_steps(spec, weights, gates_x, std::move(state), lengths, reverse);
+  return unroll_sequence(spec, weights, gates_x, state, lengths, reverse);
 }
 
 // ---- RecurrentLayer -----------------------------------------------------------------------------

@@ -1,0 +1,222 @@
+#pragma once
+// The gate math of the fused recurrent ops, on raw row-major buffers, shared by the one-step cells
+// (rnn_cells.cpp) and the whole-sequence ops (rnn_sequence.cpp) so that both compute exactly the
+// same numbers. Each kernel handles n rows of one time step; buffers are contiguous with the row
+// widths given in the comments (H units per gate, P = width of h, G gate blocks).
+#include "autograd/function.hpp"
+#include "autograd/ops/blas.hpp"
+#include "autograd/rnn_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+
+namespace tg::detail::rnn {
+
+/// N rows, H units per gate, P columns of W_hh (the recurrent input's width).
+struct CellShape {
+  std::size_t n, h, p;
+};
+
+/// Checks the operands of a recurrent op: gates_x (batch, G*H), or (seq, batch, G*H) when
+/// `sequence`; h (batch, P); weight_hh (G*H, P); bias_hh (G*H) or undefined.
+CellShape check_operands(const char* op, std::size_t gates, bool sequence, const Tensor& gates_x, const Tensor& h,
+                         const Tensor& weight_hh, const Tensor& bias_hh);
+
+template <class T>
+T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+template <class T>
+const T* bias_data(const Tensor& bias) {
+  return bias.defined() ? bias.data<T>().data() : nullptr;
+}
+
+/// out[:, row0:row0+rows] = in W[row0:row0+rows]^T + b[row0:row0+rows], for n rows of `in` (stride ld_in)
+/// and `out` (stride ld_out); W is (*, p). A null b adds nothing.
+template <class T>
+void recurrent_product(std::size_t n, std::size_t p, const T* in, std::size_t ld_in, const T* w, const T* b,
+                       std::size_t row0, std::size_t rows, T* out, std::size_t ld_out) {
+  if (b)
+    for (std::size_t r = 0; r < n; ++r) std::copy(b + row0, b + row0 + rows, out + r * ld_out + row0);
+  gemm<T>(false, true, n, rows, p, 1, in, ld_in, w + row0 * p, p, b ? 1 : 0, out + row0, ld_out);
+}
+
+/// dh (fresh: =, else +=) dA[:, row0:row0+rows] W_hh[row0:row0+rows], dA with n rows of stride ld.
+template <class T>
+void recurrent_input_grad(std::size_t n, const T* d_a, std::size_t ld, const T* w, std::size_t p, std::size_t row0,
+                          std::size_t rows, T* dh, bool fresh) {
+  gemm<T>(false, false, n, p, rows, 1, d_a + row0, ld, w + row0 * p, p, fresh ? 0 : 1, dh, p);
+}
+
+/// One block of gate rows of W_hh and the recurrent input it multiplied (h, or r * h in the paper GRU).
+template <class T>
+struct GateBlock {
+  std::size_t row0, rows;
+  const T* in;
+  std::size_t ld_in;
+};
+
+/// dW_hh[block] += dA[:, block]^T in_block and db_hh += sum_rows dA, for blocks that together cover
+/// every row of W_hh; dA has n rows of stride ld. For a whole sequence n is L * N, so each weight
+/// gradient is one well-shaped product. W_hh is input `w_index`; the bias, when the node has one,
+/// comes right after it.
+template <class T>
+void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, std::size_t n, const T* d_a,
+                             std::size_t ld, std::size_t p, std::initializer_list<GateBlock<T>> blocks) {
+  ctx.accumulate_into(w_index, [&](xt::xarray<T>& dw, bool fresh) {
+    for (const GateBlock<T>& blk : blocks)
+      gemm<T>(true, false, blk.rows, p, n, 1, d_a + blk.row0, ld, blk.in, blk.ld_in, fresh ? 0 : 1,
+              dw.data() + blk.row0 * p, p);
+  });
+  if (ctx.node().inputs.size() <= w_index + 1) return;
+  ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {
+    if (fresh) std::fill(db.begin(), db.end(), T(0));
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t j = 0; j < ld; ++j) db.data()[j] += d_a[r * ld + j];
+  });
+}
+
+// ---- Elman ------------------------------------------------------------------------------------
+
+/// y = act(y + gx) in place: y (n, H) holds gh on entry.
+template <class T>
+void rnn_forward(std::size_t count, const T* gx, T* y, bool relu) {
+  for (std::size_t k = 0; k < count; ++k) {
+    const T a = y[k] + gx[k];
+    y[k] = relu ? std::max(a, T(0)) : std::tanh(a);
+  }
+}
+
+/// dA = dy * act'(a), from the output y.
+template <class T>
+void rnn_backward(std::size_t count, const T* y, const T* dy, T* d_a, bool relu) {
+  for (std::size_t k = 0; k < count; ++k) d_a[k] = relu ? (y[k] > T(0) ? dy[k] : T(0)) : dy[k] * (T(1) - y[k] * y[k]);
+}
+
+// ---- LSTM -------------------------------------------------------------------------------------
+
+/// acts (n, 4H) holds gh on entry and the activated gates i, f, g, o on exit; gx (n, 4H); c_old,
+/// y, c_new (n, H).
+template <class T>
+void lstm_forward(std::size_t n, std::size_t H, const T* gx, T* acts, const T* c_old, T* y, T* c_new) {
+  const std::size_t G = 4 * H;
+  for (std::size_t r = 0; r < n; ++r) {
+    T* a = acts + r * G;
+    const T* x = gx + r * G;
+    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
+      const T i = sigmoid(a[j] + x[j]), f = sigmoid(a[H + j] + x[H + j]);
+      const T g = std::tanh(a[2 * H + j] + x[2 * H + j]), o = sigmoid(a[3 * H + j] + x[3 * H + j]);
+      a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
+      const T cn = f * c_old[k] + i * g;
+      c_new[k] = cn;
+      y[k] = o * std::tanh(cn);
+    }
+  }
+}
+
+/// From the gradients dy, dc_out (n, H) of y and c': dA (n, 4H) and, when dc_prev is not null,
+/// dc_prev = dc' * f (n, H).
+template <class T>
+void lstm_backward(std::size_t n, std::size_t H, const T* acts, const T* c_old, const T* c_new, const T* dy,
+                   const T* dc_out, T* d_a, T* dc_prev) {
+  const std::size_t G = 4 * H;
+  for (std::size_t r = 0; r < n; ++r) {
+    const T* a = acts + r * G;
+    T* da = d_a + r * G;
+    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
+      const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+      const T tc = std::tanh(c_new[k]);
+      const T dc = dc_out[k] + dy[k] * o * (1 - tc * tc);
+      da[j] = dc * g * i * (1 - i);
+      da[H + j] = dc * c_old[k] * f * (1 - f);
+      da[2 * H + j] = dc * i * (1 - g * g);
+      da[3 * H + j] = dy[k] * tc * o * (1 - o);
+      if (dc_prev) dc_prev[k] = dc * f;
+    }
+  }
+}
+
+// ---- GRU --------------------------------------------------------------------------------------
+
+/// One GRU step over n rows: h (n, H), gx (n, 3H), out y (n, H). acts (n, 4H) receives r, z, n
+/// and a fourth block `extra` = gh_n (reset_after) or r * h (paper), which backward reads.
+template <class T>
+void gru_forward(std::size_t n, std::size_t H, const T* h, const T* w, const T* b, const T* gx, T* acts, T* y,
+                 bool reset_after) {
+  const std::size_t L = 4 * H;
+  recurrent_product<T>(n, H, h, H, w, b, 0, reset_after ? 3 * H : 2 * H, acts, L);
+  for (std::size_t r = 0; r < n; ++r) {
+    T* a = acts + r * L;
+    const T* x = gx + r * 3 * H;
+    for (std::size_t j = 0; j < H; ++j) {
+      a[j] = sigmoid(a[j] + x[j]);
+      a[H + j] = sigmoid(a[H + j] + x[H + j]);
+      a[3 * H + j] = reset_after ? a[2 * H + j] : a[j] * h[r * H + j];
+    }
+  }
+  if (!reset_after) recurrent_product<T>(n, H, acts + 3 * H, L, w, b, 2 * H, H, acts, L);
+  for (std::size_t r = 0; r < n; ++r) {
+    T* a = acts + r * L;
+    const T* x = gx + r * 3 * H;
+    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
+      const T nn = std::tanh(x[2 * H + j] + (reset_after ? a[j] * a[3 * H + j] : a[2 * H + j]));
+      a[2 * H + j] = nn;
+      y[k] = (1 - a[H + j]) * nn + a[H + j] * h[k];
+    }
+  }
+}
+
+/// The gate gradients of one GRU step from dy (n, H): d_x = d gates_x (n, 3H); with reset_after
+/// d_gh (n, 3H) = d (h W^T + b), which differs from d_x in the n block; otherwise d_rh (n, H) =
+/// d (r * h). The product dA W_hh is left to gru_state_grad.
+template <class T>
+void gru_gate_grads(std::size_t n, std::size_t H, const T* h, const T* w, const T* acts, const T* dy, T* d_x,
+                    T* d_gh, T* d_rh, bool reset_after) {
+  const std::size_t L = 4 * H;
+  for (std::size_t r = 0; r < n; ++r) {
+    const T* a = acts + r * L;
+    T* dx = d_x + r * 3 * H;
+    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
+      const T z = a[H + j], nn = a[2 * H + j];
+      dx[H + j] = dy[k] * (h[k] - nn) * z * (1 - z);
+      dx[2 * H + j] = dy[k] * (1 - z) * (1 - nn * nn);
+    }
+  }
+  if (reset_after) {
+    for (std::size_t r = 0; r < n; ++r) {
+      const T* a = acts + r * L;
+      T* dx = d_x + r * 3 * H;
+      T* dg = d_gh + r * 3 * H;
+      for (std::size_t j = 0; j < H; ++j) {
+        const T rr = a[j];
+        dg[H + j] = dx[H + j];
+        dg[2 * H + j] = dx[2 * H + j] * rr;
+        dx[j] = dg[j] = dx[2 * H + j] * a[3 * H + j] * rr * (1 - rr);
+      }
+    }
+    return;
+  }
+  gemm<T>(false, false, n, H, H, 1, d_x + 2 * H, 3 * H, w + 2 * H * H, H, 0, d_rh, H);
+  for (std::size_t r = 0; r < n; ++r) {
+    const T* a = acts + r * L;
+    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) d_x[r * 3 * H + j] = d_rh[k] * h[k] * a[j] * (1 - a[j]);
+  }
+}
+
+/// dh (fresh: =, else +=) the GRU step's gradient for its input state h: dA W_hh over the rows fed
+/// by h, plus dy * z, plus (paper form) d_rh * r.
+template <class T>
+void gru_state_grad(std::size_t n, std::size_t H, const T* w, const T* acts, const T* dy, const T* d_x,
+                    const T* d_gh, const T* d_rh, T* dh, bool fresh, bool reset_after) {
+  const std::size_t L = 4 * H;
+  recurrent_input_grad<T>(n, reset_after ? d_gh : d_x, 3 * H, w, H, 0, reset_after ? 3 * H : 2 * H, dh, fresh);
+  for (std::size_t r = 0; r < n; ++r) {
+    const T* a = acts + r * L;
+    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k)
+      dh[k] += dy[k] * a[H + j] + (reset_after ? T(0) : d_rh[k] * a[j]);
+  }
+}
+
+}  // namespace tg::detail::rnn

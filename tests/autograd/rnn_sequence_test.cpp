@@ -1,0 +1,146 @@
+// The whole-sequence recurrent ops of autograd/rnn_ops.hpp: float64 gradchecks with uneven lengths
+// in both directions, and equality (values and gradients) with the same recurrence composed from
+// the per-step cell ops, masked as the layers did before the sequence ops existed.
+#include "support/support.hpp"
+
+#include <autograd/rnn_ops.hpp>
+
+namespace tg {
+namespace {
+
+constexpr std::size_t L = 5, N = 3, H = 3;
+const std::vector<std::size_t> kUneven{5, 2, 4};
+
+enum class Kind { RnnTanh, RnnRelu, Lstm, GruAfter, GruPaper };
+constexpr Kind kKinds[] = {Kind::RnnTanh, Kind::RnnRelu, Kind::Lstm, Kind::GruAfter, Kind::GruPaper};
+
+std::size_t gates(Kind k) { return k == Kind::Lstm ? 4 : (k == Kind::GruAfter || k == Kind::GruPaper) ? 3 : 1; }
+const char* name(Kind k) {
+  const char* names[] = {"rnn tanh", "rnn relu", "lstm", "gru reset_after", "gru paper"};
+  return names[static_cast<int>(k)];
+}
+
+/// gates_x, h0, [c0], weight_hh, [bias_hh]: the inputs in the op's order.
+std::vector<Tensor> inputs(Kind k, bool bias, std::uint64_t seed) {
+  std::vector<Tensor> v{test::random_input({L, N, gates(k) * H}, seed), test::random_input({N, H}, seed + 1, 0.8)};
+  if (k == Kind::Lstm) v.push_back(test::random_input({N, H}, seed + 2));
+  v.push_back(test::random_input({gates(k) * H, H}, seed + 3, 0.5));
+  if (bias) v.push_back(test::random_input({gates(k) * H}, seed + 4, 0.5));
+  return v;
+}
+
+Tensor fused(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths, bool reverse) {
+  const bool lstm = k == Kind::Lstm;
+  const std::size_t w = lstm ? 3 : 2;
+  const Tensor bias = v.size() > w + 1 ? v[w + 1] : Tensor();
+  switch (k) {
+    case Kind::RnnTanh:
+    case Kind::RnnRelu:
+      return rnn_sequence(v[0], v[1], v[w], bias, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh,
+                          lengths, reverse);
+    case Kind::Lstm: return lstm_sequence(v[0], v[1], v[2], v[w], bias, lengths, reverse);
+    default: return gru_sequence(v[0], v[1], v[w], bias, k == Kind::GruAfter, lengths, reverse);
+  }
+}
+
+/// The same recurrence from one cell op per step, with the layers' old masking: outputs zero and
+/// state frozen outside each sequence's valid prefix. Packed as the fused op packs.
+Tensor composed(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths, bool reverse) {
+  const bool lstm = k == Kind::Lstm;
+  const std::size_t w = lstm ? 3 : 2;
+  const Tensor bias = v.size() > w + 1 ? v[w + 1] : Tensor();
+  Tensor h = v[1], c = lstm ? v[2] : Tensor();
+  std::vector<Tensor> rows(L);
+  for (std::size_t step = 0; step < L; ++step) {
+    const std::size_t t = reverse ? L - 1 - step : step;
+    Mask valid = Mask::from_shape({N, 1});
+    for (std::size_t b = 0; b < N; ++b) valid(b, 0) = lengths.empty() || lengths[b] > t;
+    const Tensor gx = select(v[0], 0, t);
+    Tensor next_h, next_c;
+    if (lstm) {
+      Tensor yc = lstm_cell(gx, h, c, v[w], bias);
+      next_h = select(yc, 0, 0), next_c = select(yc, 0, 1);
+    } else if (k == Kind::RnnTanh || k == Kind::RnnRelu) {
+      next_h = rnn_cell(gx, h, v[w], bias, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh);
+    } else {
+      next_h = gru_cell(gx, h, v[w], bias, k == Kind::GruAfter);
+    }
+    rows[t] = tg::where(valid, next_h, zeros_like(next_h));
+    h = tg::where(valid, next_h, h);
+    if (lstm) c = tg::where(valid, next_c, c);
+  }
+  rows.push_back(h);
+  if (lstm) rows.push_back(c);
+  return stack(rows, 0);
+}
+
+std::vector<Tensor> grads_of(const Tensor& out, const Tensor& weights, const std::vector<Tensor>& wrt) {
+  Tensor loss = sum(out * weights);
+  return grad(std::span<const Tensor>(&loss, 1), wrt);
+}
+
+TEST(RecurrentSequence, EqualsStepCompositionInValuesAndGradients) {
+  for (Kind k : kKinds)
+    for (bool reverse : {false, true})
+      for (const auto& lengths : {std::vector<std::size_t>{}, kUneven}) {
+        SCOPED_TRACE(testing::Message() << name(k) << " reverse=" << reverse << " lengths=" << lengths.size());
+        const std::vector<Tensor> v = inputs(k, true, 100);
+        Tensor a = fused(k, v, lengths, reverse), b = composed(k, v, lengths, reverse);
+        ASSERT_EQ(a.shape(), b.shape());
+        EXPECT_LT(test::max_abs_diff(a, b), 1e-12);
+        Tensor weights = test::random_input(a.shape(), 101).detach();
+        std::vector<Tensor> ga = grads_of(a, weights, v), gb = grads_of(b, weights, v);
+        for (std::size_t i = 0; i < v.size(); ++i) EXPECT_LT(test::max_abs_diff(ga[i], gb[i]), 1e-12) << "input " << i;
+      }
+}
+
+TEST(RecurrentSequence, GradcheckUnevenLengthsBothDirections) {
+  for (Kind k : kKinds)
+    for (bool reverse : {false, true})
+      EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return fused(k, v, kUneven, reverse); },
+                                     inputs(k, true, 200)))
+          << name(k) << " reverse=" << reverse;
+}
+
+TEST(RecurrentSequence, GradcheckWithoutBias) {
+  for (Kind k : {Kind::Lstm, Kind::GruPaper})
+    EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return fused(k, v, {}, false); },
+                                   inputs(k, false, 300)));
+}
+
+TEST(RecurrentSequence, PaddedPositionsGetNoGradient) {
+  const std::vector<Tensor> v = inputs(Kind::Lstm, true, 400);
+  Tensor out = fused(Kind::Lstm, v, kUneven, true);
+  Tensor g = grads_of(out, test::random_input(out.shape(), 401).detach(), {v[0]})[0];
+  const xt::xarray<double>& d = g.data<double>();
+  for (std::size_t t = 0; t < L; ++t)
+    for (std::size_t b = 0; b < N; ++b)
+      for (std::size_t j = 0; j < 4 * H; ++j)
+        if (t >= kUneven[b]) {
+          EXPECT_EQ(d(t, b, j), 0.0) << t << " " << b;
+        }
+  // Outputs at padded positions are zero too.
+  for (std::size_t t = 0; t < L; ++t)
+    for (std::size_t b = 0; b < N; ++b)
+      if (t >= kUneven[b]) {
+        EXPECT_EQ(xt::amax(xt::abs(xt::view(out.data<double>(), t, b)))(), 0.0);
+      }
+}
+
+TEST(RecurrentSequence, BadInputNamesTheOp) {
+  const std::vector<Tensor> v = inputs(Kind::Lstm, true, 500);
+  try {
+    lstm_sequence(v[0], v[1], v[2], v[3], v[4], {5, 0, 2});
+    FAIL() << "no throw";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("lstm_sequence: lengths[1] = 0 is outside [1, 5]"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(lstm_sequence(v[0], v[1], v[2], v[3], v[4], {5, 2}), ValueError);
+  EXPECT_THROW(lstm_sequence(select(v[0], 0, 0), v[1], v[2], v[3], v[4]), ShapeError);
+  EXPECT_THROW(lstm_sequence(v[0], v[1], Tensor(), v[3], v[4]), ValueError);
+  EXPECT_THROW(gru_sequence(v[0], v[1], v[3], v[4]), ShapeError);  // 4 gate blocks for a GRU
+}
+
+}  // namespace
+}  // namespace tg
