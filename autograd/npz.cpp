@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <string_view>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace tg {
@@ -388,14 +390,12 @@ void put(Bytes& out, U value) {
 }
 
 /// A .npy v1.0 member: magic, header padded (as numpy does) so the data starts on a 64-byte boundary.
-Bytes npy_bytes(const Tensor& t) {
-  const Shape& shape = t.shape();
+Bytes npy_bytes(std::string_view descr, const Shape& shape, const void* data, std::size_t data_bytes) {
   std::string dims;
   for (std::size_t d : shape) dims += fmt::format("{}, ", d);
   if (shape.size() > 1) dims.resize(dims.size() - 2);
   else if (shape.size() == 1) dims.pop_back();  // "(3,)"
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}",
-                                   t.dtype() == kFloat32 ? "<f4" : "<f8", dims);
+  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}", descr, dims);
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
@@ -404,27 +404,61 @@ Bytes npy_bytes(const Tensor& t) {
   out.push_back(0);
   put<std::uint16_t>(out, static_cast<std::uint16_t>(header.size()));
   out.insert(out.end(), header.begin(), header.end());
-  visit_dtype(t.dtype(), [&]<class T>() {
-    const auto* begin = reinterpret_cast<const unsigned char*>(t.data<T>().data());
-    out.insert(out.end(), begin, begin + t.numel() * sizeof(T));
-  });
+  const auto* begin = static_cast<const unsigned char*>(data);
+  out.insert(out.end(), begin, begin + data_bytes);
   return out;
 }
 
+Bytes npy_bytes(const Tensor& t) {
+  return visit_dtype(t.dtype(), [&]<class T>() {
+    return npy_bytes(t.dtype() == kFloat32 ? "<f4" : "<f8", t.shape(), t.data<T>().data(), t.numel() * sizeof(T));
+  });
+}
+
+/// The format-version member: a 0-d int64, so `numpy.load(path)["__tapegrad__"]` reads it too.
+Bytes version_member_bytes() {
+  const std::int64_t version = kNpzFormatVersion;
+  return npy_bytes("<i8", Shape{}, &version, sizeof(version));
+}
+
+/// Checks the version member of a loaded archive and removes it from the state dict. Archives
+/// without one (written by numpy) are accepted as they are.
+void check_and_strip_version(StateDict& loaded, const std::string& where) {
+  const auto it = loaded.find(kNpzVersionKey);
+  if (it == loaded.end()) return;
+  const Tensor& v = it->second;
+  const double version = v.numel() == 1 ? v.item() : -1;
+  if (v.dim() != 0 || version < 1 || version != std::floor(version))
+    fail<IoError>("{}: member '{}.npy' is not a format version (shape {}, expected a positive 0-d integer)", where,
+                  kNpzVersionKey, shape_str(v.shape()));
+  if (version > kNpzFormatVersion)
+    fail<IoError>("{}: written in tapegrad npz format version {}, newer than this build reads ({})", where, version,
+                  kNpzFormatVersion);
+  loaded.erase(it);
+}
+
 /// Writes to a temporary file beside `path` and renames it over `path` only once it is on disk,
-/// so a crash leaves either the old file or the new one, never half of one.
+/// so a crash leaves either the old file or the new one, never half of one. The temporary file is
+/// unnamed while it is written (O_TMPFILE), so a process killed mid-write leaves nothing behind; it
+/// gets a name only for the rename. Filesystems without O_TMPFILE get a named one (mkstemp).
 class AtomicFile {
  public:
   explicit AtomicFile(const std::string& path) : path_(path) {
-    std::string pattern = path + ".tmp.XXXXXX";
-    const int fd = mkstemp(pattern.data());
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    dir_ = dir.empty() ? "." : dir;
+    remove_stale_temporaries();
+    int fd = ::open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL)) {
+      std::string pattern = path + ".tmp.XXXXXX";
+      fd = mkstemp(pattern.data());
+      if (fd >= 0) temp_ = pattern;
+    }
     if (fd < 0) fail<IoError>("save_npz: cannot create a temporary file beside '{}': {}", path, std::strerror(errno));
-    temp_ = pattern;
     file_ = fdopen(fd, "wb");
     if (!file_) {
       ::close(fd);
       abandon();
-      fail<IoError>("save_npz: cannot open '{}' for writing", temp_);
+      fail<IoError>("save_npz: cannot open a temporary file beside '{}' for writing", path_);
     }
   }
   ~AtomicFile() {
@@ -436,11 +470,12 @@ class AtomicFile {
 
   void write(const Bytes& bytes) {
     if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
-      fail<IoError>("save_npz: writing '{}' failed: {}", temp_, std::strerror(errno));
+      fail<IoError>("save_npz: writing beside '{}' failed: {}", path_, std::strerror(errno));
   }
   void commit() {
     if (std::fflush(file_) != 0 || fsync(fileno(file_)) != 0)
-      fail<IoError>("save_npz: flushing '{}' failed: {}", temp_, std::strerror(errno));
+      fail<IoError>("save_npz: flushing the temporary file beside '{}' failed: {}", path_, std::strerror(errno));
+    if (temp_.empty()) name_anonymous_file();
     const int status = std::fclose(file_);
     file_ = nullptr;
     if (status != 0) fail<IoError>("save_npz: closing '{}' failed: {}", temp_, std::strerror(errno));
@@ -448,8 +483,7 @@ class AtomicFile {
       fail<IoError>("save_npz: renaming '{}' to '{}' failed: {}", temp_, path_, std::strerror(errno));
     committed_ = true;
     // Make the rename itself durable.
-    const std::string dir = std::filesystem::path(path_).parent_path().string();
-    const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+    const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
       fsync(dir_fd);
       ::close(dir_fd);
@@ -457,9 +491,40 @@ class AtomicFile {
   }
 
  private:
-  void abandon() { std::remove(temp_.c_str()); }
+  /// Links the O_TMPFILE file into the folder under a fresh name (linkat cannot replace `path`).
+  void name_anonymous_file() {
+    const std::string proc = fmt::format("/proc/self/fd/{}", fileno(file_));
+    for (int attempt = 0;; ++attempt) {
+      temp_ = fmt::format("{}.tmp.{}.{}", path_, ::getpid(), attempt);
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, temp_.c_str(), AT_SYMLINK_FOLLOW) == 0) return;
+      // EEXIST: a leftover of a killed process that had the same pid; take the next name.
+      if (errno != EEXIST || attempt == 100) {
+        const int error = errno;
+        temp_.clear();
+        fail<IoError>("save_npz: cannot name the temporary file beside '{}': {}", path_, std::strerror(error));
+      }
+    }
+  }
+  void abandon() {
+    if (!temp_.empty()) std::remove(temp_.c_str());
+  }
+  /// Removes `<path>.tmp.<pid>.<n>` files of writers that no longer run: a writer killed between
+  /// naming its file and renaming it leaves one; the next save of the same path cleans it up.
+  void remove_stale_temporaries() const {
+    const std::string prefix = std::filesystem::path(path_).filename().string() + ".tmp.";
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, error)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with(prefix)) continue;
+      const std::string rest = name.substr(prefix.size());
+      const std::size_t dot = rest.find('.');
+      if (dot == std::string::npos || dot == 0 || rest.find_first_not_of("0123456789.") != std::string::npos) continue;
+      const long pid = std::strtol(rest.substr(0, dot).c_str(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), error);
+    }
+  }
 
-  std::string path_, temp_;
+  std::string path_, dir_, temp_;  // temp_ is empty while the file has no name
   std::FILE* file_ = nullptr;
   bool committed_ = false;
 };
@@ -467,15 +532,18 @@ class AtomicFile {
 }  // namespace
 
 void save_npz(const std::string& path, const StateDict& tensors) {
-  AtomicFile file(path);
-  Bytes directory;
-  std::uint64_t offset = 0;
   for (const auto& [key, tensor] : tensors) {
     if (!tensor.defined()) fail<ValueError>("save_npz('{}'): tensor '{}' is undefined", path, key);
     if (key.empty()) fail<ValueError>("save_npz('{}'): empty key", path);
+    if (key == kNpzVersionKey) fail<ValueError>("save_npz('{}'): key '{}' is reserved for the format version", path, key);
+    if (key.size() + 4 > 0xFFFF) fail<ValueError>("save_npz('{}'): key '{:.40}...' is too long", path, key);
+  }
+  AtomicFile file(path);
+  Bytes directory;
+  std::uint64_t offset = 0;
+  std::size_t count = 0;
+  auto write_member = [&](const std::string& key, const Bytes& npy) {
     const std::string name = key + ".npy";
-    if (name.size() > 0xFFFF) fail<ValueError>("save_npz('{}'): key '{:.40}...' is too long", path, key);
-    const Bytes npy = npy_bytes(tensor);
     if (offset + npy.size() + kLocalHeaderSize + name.size() >= 0xFFFFFFFF)
       fail<IoError>("save_npz('{}'): the archive would exceed 4 GiB at '{}' (zip64 is not supported)", path, key);
     const auto crc = static_cast<std::uint32_t>(crc32(0L, npy.data(), static_cast<uInt>(npy.size())));
@@ -509,16 +577,21 @@ void save_npz(const std::string& path, const StateDict& tensors) {
     put<std::uint32_t>(directory, static_cast<std::uint32_t>(offset));
     directory.insert(directory.end(), name.begin(), name.end());
     offset += local.size() + npy.size();
-  }
-  if (tensors.size() >= 0xFFFF || offset + directory.size() >= 0xFFFFFFFF)
+    ++count;
+  };
+  // The version member goes first, so that a reader meets it before any array. Members are
+  // serialized one at a time: a checkpoint never needs twice its size in memory.
+  write_member(kNpzVersionKey, version_member_bytes());
+  for (const auto& [key, tensor] : tensors) write_member(key, npy_bytes(tensor));
+  if (count >= 0xFFFF || offset + directory.size() >= 0xFFFFFFFF)
     fail<IoError>("save_npz('{}'): {} tensors / {} bytes need zip64, which is not supported", path, tensors.size(),
                   offset + directory.size());
   Bytes end;
   put<std::uint32_t>(end, kEndOfCentralDirSignature);
   put<std::uint16_t>(end, 0);  // this disk
   put<std::uint16_t>(end, 0);  // disk with the directory
-  put<std::uint16_t>(end, static_cast<std::uint16_t>(tensors.size()));
-  put<std::uint16_t>(end, static_cast<std::uint16_t>(tensors.size()));
+  put<std::uint16_t>(end, static_cast<std::uint16_t>(count));
+  put<std::uint16_t>(end, static_cast<std::uint16_t>(count));
   put<std::uint32_t>(end, static_cast<std::uint32_t>(directory.size()));
   put<std::uint32_t>(end, static_cast<std::uint32_t>(offset));
   put<std::uint16_t>(end, 0);  // comment
@@ -545,6 +618,7 @@ StateDict load_npz_bytes(std::string_view bytes, const std::string& name) {
     if (out.contains(key)) fail<IoError>("{}: duplicate key '{}'", member_where, key);
     out.emplace(key, parse_npy(member_bytes(file, m, member_where), member_where));
   }
+  check_and_strip_version(out, where);
   return out;
 }
 

@@ -10,11 +10,21 @@
 
 namespace tg {
 
+/// The version of the archives save_npz writes, stored as a 0-d int64 member `__tapegrad__.npy`.
+/// load_npz refuses a newer version and hides the member from the loaded state dict; archives
+/// without it (numpy.savez) load as before. Each member is also CRC-32 checked on load.
+inline constexpr int kNpzFormatVersion = 1;
+inline constexpr const char* kNpzVersionKey = "__tapegrad__";
+
 /// Named tensors: a model's parameters and buffers, an optimizer's state, a checkpoint.
 using StateDict = std::map<std::string, Tensor>;
 
 /// Writes `tensors` as an .npz (float32 as '<f4', float64 as '<f8'), crash-safely: to a temporary
-/// file in the same folder, flushed, then renamed over `path`.
+/// file in the same folder, flushed, then renamed over `path`. A process killed at any point leaves
+/// `path` either as it was or completely written. The temporary file has no name while it is
+/// written; killed in the instant between naming and renaming it, a writer leaves
+/// `<path>.tmp.<pid>.<n>`, which the next save of `path` removes (see docs/reliability.md).
+/// The key `__tapegrad__` is reserved (the format version).
 void save_npz(const std::string& path, const StateDict& tensors);
 
 /// Reads an .npz written by numpy.savez / savez_compressed or by save_npz. float16/32/64 and integer

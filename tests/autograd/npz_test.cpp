@@ -155,6 +155,28 @@ TEST(Npz, CorruptZipStructureThrowsIoError) {
   fs::remove(path);
 }
 
+// The format version: written as member '__tapegrad__.npy' (first), hidden on load, checked.
+TEST(Npz, WritesAFormatVersionMemberAndHidesItOnLoad) {
+  const std::string path = temp_path("version.npz");
+  save_npz(path, {{"w", ones({2})}});
+  const std::string bytes = read_bytes(path);
+  EXPECT_LT(bytes.find("__tapegrad__.npy"), bytes.find("w.npy"));
+  EXPECT_NE(bytes.find("{'descr': '<i8', 'fortran_order': False, 'shape': (), }"), std::string::npos);
+  const StateDict loaded = load_npz(path);
+  EXPECT_EQ(loaded.size(), 1u);
+  EXPECT_TRUE(loaded.contains("w"));
+  EXPECT_EQ(load_npz(test::data_path("reliability/current_version.npz")).size(), 1u);
+  EXPECT_THROW(save_npz(path, {{kNpzVersionKey, ones({1})}}), ValueError);
+  fs::remove(path);
+}
+
+TEST(Npz, NewerOrMalformedFormatVersionThrowsIoError) {
+  const std::string future = load_error(test::data_path("reliability/future_version.npz"));
+  EXPECT_NE(future.find("format version 99, newer than this build reads (1)"), std::string::npos) << future;
+  const std::string bad = load_error(test::data_path("reliability/bad_version.npz"));
+  EXPECT_NE(bad.find("'__tapegrad__.npy' is not a format version (shape [2]"), std::string::npos) << bad;
+}
+
 // A small fuzz: every truncation and every single-byte corruption of small archives (stored and
 // deflated) either loads or throws IoError; nothing else, and no out-of-bounds read (run under ASan).
 void expect_loads_or_io_error(const std::string& bytes, const std::string& what) {
