@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the test suite under sanitizers, each in its own build folder beside ./build:
+#   asan  build-asan: AddressSanitizer (with LeakSanitizer) + UndefinedBehaviorSanitizer, every test
+#         except the ones listed in ASAN_EXCLUDE (a leak or any UB fails the test);
+#   tsan  build-tsan: ThreadSanitizer over the tests of the multi-threaded code (TBB-parallel
+#         optimizers and kernels, the two-thread graph test).
+# Usage: scripts/sanitize.sh [asan|tsan|all]   (default all). Extra ctest arguments via CTEST_ARGS.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+which="${1:-all}"
+"$root/scripts/setup.sh"
+
+# Tests left out under ASan, as a ctest regex: the install test installs the library and builds an
+# unsanitized consumer against it (it exercises CMake packaging, not our code). Learning tests that
+# only repeat code other tests already cover would go here too, to keep CI short.
+ASAN_EXCLUDE="${ASAN_EXCLUDE:-^install\\.}"
+# Tests of code that runs on more than one thread.
+TSAN_TESTS="${TSAN_TESTS:-^(autograd\\.Graph\\.TwoThreads|autograd\\.Threads|optim\\.|reliability\\.Reproducibility)}"
+
+configure_and_build() {  # folder, sanitizers, [targets...]
+  local dir="$1" sanitizers="$2"
+  shift 2
+  # -g1: line tables, so reports point at source lines, at a fraction of full debug info's build cost.
+  cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-g1 \
+    -DTAPEGRAD_SANITIZE="$sanitizers" ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} \
+    >/dev/null
+  local target_args=()
+  for t in "$@"; do target_args+=(--target "$t"); done
+  cmake --build "$root/$dir" --parallel "$(nproc)" "${target_args[@]}"
+}
+
+run_asan() {
+  local start=$SECONDS
+  configure_and_build build-asan address,undefined
+  # OpenBLAS runs single-threaded here only to keep 2-core CI machines from oversubscribing while
+  # ctest runs tests in parallel; ASan itself handles OpenBLAS's threads fine.
+  (cd "$root/build-asan" &&
+    OPENBLAS_NUM_THREADS=1 \
+    ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:abort_on_error=0" \
+    LSAN_OPTIONS="suppressions=$root/scripts/sanitizers/lsan.supp:print_suppressions=0" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --output-on-failure --parallel "$(nproc)" -E "$ASAN_EXCLUDE" ${CTEST_ARGS:-})
+  echo "sanitize: ASan+UBSan pass took $((SECONDS - start)) s"
+}
+
+run_tsan() {
+  local start=$SECONDS
+  local targets=(autograd_graph_test)
+  for f in "$root"/tests/optim/*_test.cpp "$root"/tests/reliability/reproducibility_test.cpp \
+           "$root"/tests/autograd/threads_test.cpp; do
+    [ -e "$f" ] || continue
+    local folder name
+    folder="$(basename "$(dirname "$f")")"
+    name="$(basename "$f" .cpp)"
+    targets+=("${folder}_${name}")
+  done
+  configure_and_build build-tsan thread "${targets[@]}"
+  # OPENBLAS_NUM_THREADS=1: OpenBLAS is not instrumented and its worker threads hand work over by
+  # spinning on plain memory, which TSan cannot see as synchronisation; every GEMM would be reported
+  # as a race. Our own threading (TBB) is what this pass is for.
+  (cd "$root/build-tsan" &&
+    OPENBLAS_NUM_THREADS=1 \
+    TSAN_OPTIONS="suppressions=$root/scripts/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \
+    ctest --output-on-failure --parallel "$(nproc)" -R "$TSAN_TESTS" ${CTEST_ARGS:-})
+  echo "sanitize: TSan pass took $((SECONDS - start)) s"
+}
+
+case "$which" in
+  asan) run_asan ;;
+  tsan) run_tsan ;;
+  all) run_asan; run_tsan ;;
+  *) echo "usage: $0 [asan|tsan|all]" >&2; exit 2 ;;
+esac
