@@ -11,9 +11,10 @@ which="${1:-all}"
 "$root/scripts/setup.sh"
 
 # Tests left out under ASan, as a ctest regex: the install test installs the library and builds an
-# unsanitized consumer against it (it exercises CMake packaging, not our code). Learning tests that
-# only repeat code other tests already cover would go here too, to keep CI short.
-ASAN_EXCLUDE="${ASAN_EXCLUDE:-^install\\.}"
+# unsanitized consumer against it (it exercises CMake packaging, not our code); the learning tests
+# (tests/*/*learning_test.cpp, suites named *Learning*) train for thousands of steps through code
+# that the unit tests and gradchecks of the same layers already run, and would dominate CI's time.
+ASAN_EXCLUDE="${ASAN_EXCLUDE:-^install\\.|Learning}"
 # Tests of code that runs on more than one thread.
 TSAN_TESTS="${TSAN_TESTS:-^(autograd\\.Graph\\.TwoThreads|autograd\\.Threads|optim\\.|reliability\\.Reproducibility)}"
 
