@@ -25,6 +25,9 @@ Mask length_mask(const IndexArray& valid_lens, std::size_t num_steps, Layout lay
 
 SequenceBatch pad_sequences(const std::vector<std::vector<Index>>& sequences, const std::vector<std::size_t>& indices,
                             std::size_t num_steps, Index pad, Layout layout) {
+  // As torch.nn.utils.rnn.pad_sequence([]): an empty batch is a bug upstream (an empty split, a
+  // sampler cut), better caught here than as a (0, 0) batch that breaks a model later.
+  if (indices.empty()) fail<ValueError>("pad_sequences: empty batch (no sequences to pad)");
   for (std::size_t i : indices)
     if (i >= sequences.size())
       fail<ValueError>("pad_sequences: index {} out of range for {} sequences", i, sequences.size());

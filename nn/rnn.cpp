@@ -154,6 +154,9 @@ RecurrentOutput RecurrentLayer::forward(const Tensor& input, const RecurrentStat
   auto scope = record_scope();
   const Tensor x = batch_first_ ? transpose(input, 0, 1) : input;  // (L, N, features) from here on
   const std::size_t steps = x.size(0), batch = x.size(1);
+  if (steps == 0)
+    fail<ValueError>("{}: input {} has 0 time steps; a sequence needs at least one", describe(),
+                     shape_str(input.shape()));
   const std::vector<std::size_t> lens = checked_lengths(lengths, steps, batch);
   const Tensor h0 = initial_state(initial.h, "h0", output_size(), batch, dtype);
   const Tensor c0 = initial_state(initial.c, "c0", hidden_size_, batch, dtype);
