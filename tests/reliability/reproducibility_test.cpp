@@ -1,5 +1,6 @@
 // Reproducibility: the same seed and thread count give bitwise the same loss curve and final
-// parameters, run after run in one process (docs/reliability.md says what is and is not promised).
+// parameters (model, data and Adam), run after run in one process (docs/reliability.md says what is
+// and is not promised).
 #include "support/support.hpp"
 #include "support/tiny_mlp.hpp"
 
@@ -13,12 +14,20 @@ struct TrainingRun {
   std::vector<Tensor> parameters;
 };
 
+/// A short training run with tg::optim::Adam, whose update runs TBB-parallel over parameter chunks.
 TrainingRun train(std::uint64_t seed, int threads, int steps = 100) {
   set_num_threads(threads);
   // Wide enough that the GEMMs are split across BLAS threads.
   test::TinyMlp mlp(seed, kFloat32, /*batch=*/64, /*in=*/32, /*hidden=*/128);
+  optim::Adam adam({{"w1", mlp.w1}, {"b1", mlp.b1}, {"w2", mlp.w2}, {"b2", mlp.b2}}, optim::AdamOptions(1e-2));
   TrainingRun run;
-  for (int step = 0; step < steps; ++step) run.losses.push_back(mlp.train_step(0.05));
+  for (int step = 0; step < steps; ++step) {
+    adam.zero_grad();
+    Tensor loss = mlp.loss();
+    loss.backward();
+    adam.step();
+    run.losses.push_back(loss.item());
+  }
   run.parameters = mlp.parameters();
   set_num_threads(0);
   return run;
