@@ -51,7 +51,7 @@ inline void text_corpus(std::string_view bytes) {
   if (bytes.empty()) return;
   const auto choice = static_cast<unsigned char>(bytes[0]);
   const data::Tokenizer tokenizer(choice & 1 ? data::TokenLevel::Word : data::TokenLevel::Char,
-                                  static_cast<data::Normalizer>((choice >> 1) % 3));
+                                  static_cast<data::Normalizer>((choice >> 1) % 4));
   MemoryFile file(bytes.substr(1));
   data::TextCorpus::from_file(file.path(), tokenizer);
 }
