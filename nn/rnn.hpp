@@ -2,8 +2,10 @@
 // Multi-layer, optionally bidirectional recurrent layers over whole sequences, as PyTorch's nn.RNN,
 // nn.LSTM and nn.GRU: same options, parameter names (weight_ih_l0, weight_hh_l1_reverse,
 // weight_hr_l0...), shapes, default init, input and output layouts. Built in three levels:
-//   cell_step (nn/rnn_cell.hpp, one fused op per step)
-//   -> unroll(): one direction of one layer over time, honouring per-sequence lengths
+//   unroll(): one direction of one layer over time, honouring per-sequence lengths, as ONE op
+//     (rnn_sequence / lstm_sequence / gru_sequence of autograd/rnn_ops.hpp, which share the cells'
+//     gate math and compute each weight gradient as one product over all steps); projected LSTMs
+//     step with cell_step (nn/rnn_cell.hpp, one fused op per step) instead
 //   -> RecurrentLayer: stacks layers and directions, one input GEMM per layer and direction.
 // Variable-length batches need no packing: pass the lengths, and padded positions neither change
 // the result nor receive gradient (see RecurrentLayer::forward).
