@@ -64,7 +64,13 @@ class Tensor {
   /// The underlying array, typed; throws DtypeError if T is not this tensor's element type.
   /// Writing to it bypasses autograd (as `.data` in PyTorch).
   template <class T>
-  xt::xarray<T>& data() const;
+  xt::xarray<T>& data() const&;
+  /// On a temporary tensor (`tg::sum(x).data<float>()`) the array is returned by value, so that
+  /// `const auto& a = f(x).data<float>();` cannot dangle. To write in place, name the tensor.
+  template <class T>
+  xt::xarray<T> data() const&& {
+    return static_cast<const Tensor&>(*this).data<T>();
+  }
   /// The single value of a one-element tensor.
   double item() const;
 
@@ -142,7 +148,7 @@ Tensor::Tensor(xt::xarray<T> value, bool requires_grad) : impl_(std::make_shared
 }
 
 template <class T>
-xt::xarray<T>& Tensor::data() const {
+xt::xarray<T>& Tensor::data() const& {
   auto* array = std::get_if<xt::xarray<T>>(&impl().value);
   if (!array)
     fail<DtypeError>("Tensor::data<{}>(): tensor holds {}", dtype_name(dtype_of<T>), dtype_name(dtype()));
