@@ -64,8 +64,12 @@ Tensor pow(const Tensor& x, double exponent) {
   detail::check_defined("pow", x);
   return visit_dtype(x.dtype(), [&]<class T>() {
     const T p = static_cast<T>(exponent);
-    return record<T>("pow", xt::xarray<T>(xt::pow(x.data<T>(), p)), {x}, [p](BackwardContext<T>& ctx) {
-      ctx.accumulate(0, ctx.grad() * p * xt::pow(ctx.input(0), p - 1));
+    const auto& a = x.data<T>();
+    // Squares are common (variances, L2 terms) and SIMD pow is not exact for them: 3^2 must be 9.
+    xt::xarray<T> y = exponent == 2 ? xt::xarray<T>(a * a) : xt::xarray<T>(xt::pow(a, p));
+    return record<T>("pow", std::move(y), {x}, [p](BackwardContext<T>& ctx) {
+      if (p == 2) ctx.accumulate(0, ctx.grad() * 2 * ctx.input(0));
+      else ctx.accumulate(0, ctx.grad() * p * xt::pow(ctx.input(0), p - 1));
     });
   });
 }

@@ -72,3 +72,17 @@ TEST(Arithmetic, Errors) {
 
 }  // namespace
 }  // namespace tg
+
+namespace tg {
+namespace {
+
+TEST(Arithmetic, SquareIsExact) {
+  Tensor x = tensor({3.0, -1.5, 1e-3}, TensorOptions().requires_grad());
+  Tensor y = pow(x, 2);
+  EXPECT_EQ(y.data<float>(), (xt::xarray<float>{9.0f, 2.25f, 1e-3f * 1e-3f}));
+  sum(y).backward();
+  EXPECT_EQ(x.grad().data<float>(), (xt::xarray<float>{6.0f, -3.0f, 2e-3f}));
+}
+
+}  // namespace
+}  // namespace tg
