@@ -1,0 +1,204 @@
+#include "char_lm/char_lm.hpp"
+
+#include <tapegrad.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace tg::examples::char_lm {
+
+namespace {
+
+template <class Options>
+Options recurrent_options(std::size_t input_size, const ModelOptions& o) {
+  return Options(input_size, o.hidden).num_layers(o.layers).dropout(o.dropout);
+}
+
+std::shared_ptr<nn::RecurrentLayer> make_rnn(std::size_t input_size, const ModelOptions& o) {
+  if (o.model == "rnn") return std::make_shared<nn::RNN>(recurrent_options<nn::RNNOptions>(input_size, o));
+  if (o.model == "gru") return std::make_shared<nn::GRU>(recurrent_options<nn::GRUOptions>(input_size, o));
+  if (o.model == "lstm") return std::make_shared<nn::LSTM>(recurrent_options<nn::LSTMOptions>(input_size, o));
+  fail<ValueError>("CharLM: unknown model '{}' (expected rnn, gru or lstm)", o.model);
+}
+
+nn::RecurrentState detached(const nn::RecurrentState& s) {
+  return {s.h.defined() ? s.h.detach() : s.h, s.c.defined() ? s.c.detach() : s.c};
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name, CharLM& model, double lr) {
+  if (name == "adam") return std::make_unique<optim::Adam>(model.named_parameters(), optim::AdamOptions(lr));
+  if (name == "sgd") return std::make_unique<optim::SGD>(model.named_parameters(), optim::SGDOptions(lr));
+  fail<ValueError>("char_lm::Trainer: unknown optimizer '{}' (expected sgd or adam)", name);
+}
+
+}  // namespace
+
+CharLM::CharLM(std::size_t vocab_size, const ModelOptions& options)
+    : Module("CharLM"), vocab_size_(vocab_size), options_(options) {
+  if (vocab_size == 0) fail<ValueError>("CharLM: empty vocabulary");
+  if (options.embed) embedding = register_module("embedding", std::make_shared<nn::Embedding>(vocab_size, options.embed));
+  rnn = register_module("rnn", make_rnn(options.embed ? options.embed : vocab_size, options));
+  head = register_module("head", std::make_shared<nn::Linear>(options.hidden, vocab_size));
+}
+
+std::pair<Tensor, nn::RecurrentState> CharLM::forward(const IndexArray& ids, const nn::RecurrentState& state) {
+  auto scope = record_scope();
+  const Tensor input = embedding ? embedding->forward(ids) : one_hot(ids, vocab_size_, head->weight.dtype());
+  auto out = rnn->forward(input, state);
+  return {head->forward(out.output), {out.h_n, out.c_n}};
+}
+
+std::string CharLM::extra_repr() const {
+  return fmt::format("vocab={}, input={}", vocab_size_, options_.embed ? "embedding" : "one-hot");
+}
+
+Tensor one_hot(const IndexArray& ids, std::size_t num_classes, Dtype dtype) {
+  return visit_dtype(dtype, [&]<class T>() {
+    auto shape = std::vector<std::size_t>(ids.shape().begin(), ids.shape().end());
+    shape.push_back(num_classes);
+    xt::xarray<T> out = xt::zeros<T>(shape);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const Index id = ids.flat(i);
+      if (id < 0 || static_cast<std::size_t>(id) >= num_classes)
+        fail<ValueError>("one_hot: id {} at flat position {} is outside [0, {})", id, i, num_classes);
+      out.flat(i * num_classes + static_cast<std::size_t>(id)) = T(1);
+    }
+    return from_array(std::move(out));
+  });
+}
+
+std::string generated_text(std::uint64_t seed, std::size_t chars) {
+  const std::vector<std::string> subjects{"the cat", "a dog", "the old man", "my sister", "a bird"},
+      verbs{"sees", "likes", "finds", "follows", "hears"},
+      objects{"the river.", "a red ball.", "the moon.", "an apple.", "the long road."};
+  Generator g(seed);
+  std::string text;
+  while (text.size() < chars)
+    text += subjects[g.below(5)] + " " + verbs[g.below(5)] + " " + objects[g.below(5)] + (g.below(4) ? " " : "\n");
+  return text;
+}
+
+const std::vector<std::pair<std::string, data::Normalizer>>& normalizer_names() {
+  static const std::vector<std::pair<std::string, data::Normalizer>> names{
+      {"keep", data::Normalizer::Keep}, {"lower", data::Normalizer::Lower}, {"d2l", data::Normalizer::TimeMachine}};
+  return names;
+}
+
+double evaluate(CharLM& model, const std::vector<Index>& ids, std::size_t batch_size, std::size_t num_steps) {
+  auto options = data::LmBatchOptions().batch_size(batch_size).num_steps(num_steps)
+                     .sampling(data::Sampling::Sequential).layout(data::Layout::TimeMajor);
+  if (ids.size() < data::LmBatchIterator::min_tokens(options)) return NAN;
+  NoGradGuard no_grad;
+  model.eval();
+  data::LmBatchIterator it(ids, options);
+  nn::RecurrentState state;
+  double total = 0;
+  std::size_t count = 0;
+  for (data::LmBatch b; it.next(b); ++count) {
+    auto [logits, next] = model.forward(b.X, state);
+    state = next;
+    total += cross_entropy(logits, b.Y).item();
+  }
+  model.train();
+  return count ? total / static_cast<double>(count) : NAN;
+}
+
+std::string sample(CharLM& model, const data::Vocab& vocab, const std::string& prompt, std::size_t n,
+                   double temperature, Generator& generator) {
+  NoGradGuard no_grad;
+  model.eval();
+  data::Tokenizer chars(data::TokenLevel::Char);
+  std::vector<Index> ids = vocab.encode(chars.tokenize(prompt.empty() ? " " : prompt));
+  nn::RecurrentState state;
+  IndexArray input = IndexArray::from_shape({ids.size(), 1});
+  std::copy(ids.begin(), ids.end(), input.begin());
+  std::string out = prompt;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [logits, next] = model.forward(input, state);
+    state = next;
+    const xt::xarray<double> all = visit_dtype(logits.dtype(), [&]<class T>() {
+      return xt::xarray<double>(xt::cast<double>(logits.data<T>()));
+    });
+    xt::xarray<double> last = xt::view(all, all.shape(0) - 1, 0, xt::all());
+    std::size_t choice = 0;
+    if (temperature <= 0) {
+      choice = static_cast<std::size_t>(xt::argmax(last)());
+    } else {
+      xt::xarray<double> p = xt::exp((last - xt::amax(last)()) / temperature);
+      double u = generator.uniform() * xt::sum(p)();
+      while (choice + 1 < p.size() && (u -= p(choice)) > 0) ++choice;
+    }
+    out += vocab.token(static_cast<Index>(choice));
+    input = IndexArray::from_shape({1, 1});
+    input(0, 0) = static_cast<Index>(choice);
+  }
+  model.train();
+  return out;
+}
+
+Trainer::Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, const TrainerOptions& options)
+    : model_(std::move(model)),
+      optimizer_(make_optimizer(options.optimizer, *model_, options.lr)),
+      options_(options),
+      batches_(std::move(train_ids), data::LmBatchOptions().batch_size(options.batch_size).num_steps(options.num_steps)
+                                         .sampling(options.sampling).layout(data::Layout::TimeMajor).seed(options.seed)),
+      sample_generator_(options.seed + 1) {}
+
+std::optional<StepResult> Trainer::step() {
+  data::LmBatch b;
+  if (!batches_.next(b)) {
+    carry_ = {};
+    return std::nullopt;
+  }
+  // Random batches are not contiguous: the state starts afresh. Sequential ones continue the
+  // previous batch's rows: the state is carried over, detached (truncated BPTT).
+  const bool sequential = options_.sampling == data::Sampling::Sequential;
+  auto [logits, next] = model_->forward(b.X, sequential ? carry_ : nn::RecurrentState{});
+  carry_ = detached(next);
+  Tensor loss = cross_entropy(logits, b.Y);
+  optimizer_->zero_grad();
+  loss.backward();
+  // An infinite bound measures the norm for the metrics without clipping.
+  const double norm = optim::clip_grad_norm(model_->named_parameters(), options_.clip > 0 ? options_.clip : INFINITY);
+  optimizer_->step();
+  ++steps_;
+  return StepResult{loss.item(), norm, b.X.size()};
+}
+
+void Trainer::save(const std::string& dir) const {
+  save_npz(dir + "/model.npz", model_->state_dict());
+  save_npz(dir + "/optimizer.npz", optimizer_->state_dict());
+  StateDict carry;
+  if (carry_.h.defined()) carry["h"] = carry_.h;
+  if (carry_.c.defined()) carry["c"] = carry_.c;
+  save_npz(dir + "/carry.npz", carry);
+  const std::string tmp = dir + "/checkpoint.tmp";
+  std::ofstream file(tmp);
+  file << steps_ << '\n' << batches_.state().str() << '\n' << sample_generator_.state() << '\n'
+       << default_generator().state() << '\n';
+  file.close();
+  if (!file) fail<IoError>("char_lm: cannot write {}", tmp);
+  std::filesystem::rename(tmp, dir + "/checkpoint.txt");
+}
+
+void Trainer::resume(const std::string& dir) {
+  std::ifstream file(dir + "/checkpoint.txt");
+  if (!file) fail<IoError>("char_lm: no checkpoint in {} ({}/checkpoint.txt cannot be read)", dir, dir);
+  std::string steps, data_state, sample_state, global_state;
+  if (!std::getline(file, steps) || !std::getline(file, data_state) || !std::getline(file, sample_state) ||
+      !std::getline(file, global_state) || steps.empty() || steps.find_first_not_of("0123456789") != std::string::npos)
+    fail<IoError>("char_lm: {}/checkpoint.txt is malformed", dir);
+  model_->load_state_dict(load_npz(dir + "/model.npz"));
+  optimizer_->load_state_dict(load_npz(dir + "/optimizer.npz"));
+  const StateDict carry = load_npz(dir + "/carry.npz");
+  carry_ = {};
+  if (carry.count("h")) carry_.h = carry.at("h");
+  if (carry.count("c")) carry_.c = carry.at("c");
+  batches_.restore(data::IteratorState::parse(data_state));
+  sample_generator_.set_state(sample_state);
+  default_generator().set_state(global_state);
+  steps_ = std::stoul(steps);
+}
+
+}  // namespace tg::examples::char_lm

@@ -1,0 +1,140 @@
+#pragma once
+// The character-level language model of examples/char_lm and its training loop, as a library so
+// that tests/examples/char_lm_test.cpp can train, checkpoint and resume it without the program.
+#include <datasets/datasets.hpp>
+#include <nn/embedding.hpp>
+#include <nn/linear.hpp>
+#include <nn/rnn.hpp>
+#include <optim/optimizer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tg::examples::char_lm {
+
+/// The model's shape. `embed` 0 feeds one-hot vectors of the vocabulary to the recurrent layer, as
+/// d2l's RNN language models do (no embedding).
+struct ModelOptions {
+  std::string model = "lstm";  ///< rnn | gru | lstm
+  std::size_t layers = 1;
+  std::size_t hidden = 128;
+  std::size_t embed = 32;
+  double dropout = 0;          ///< between recurrent layers
+};
+
+/// ids (L, N) -> logits (L, N, vocab): embedding (or one-hot) -> RNN/GRU/LSTM -> linear head, with
+/// PyTorch's parameter names (`embedding.weight`, `rnn.weight_ih_l0`, ..., `head.weight`, `head.bias`).
+///
+///     auto model = std::make_shared<CharLM>(vocab.size(), ModelOptions{.model = "gru", .embed = 0});
+///     auto [logits, state] = model->forward(ids, {});   // pass `state` (detached) to the next batch
+class CharLM : public nn::Module {
+ public:
+  CharLM(std::size_t vocab_size, const ModelOptions& options);
+  std::pair<Tensor, nn::RecurrentState> forward(const IndexArray& ids, const nn::RecurrentState& state);
+
+  std::size_t vocab_size() const { return vocab_size_; }
+
+  std::shared_ptr<nn::Embedding> embedding;  ///< null with embed 0 (one-hot input)
+  std::shared_ptr<nn::RecurrentLayer> rnn;
+  std::shared_ptr<nn::Linear> head;
+
+ protected:
+  std::string extra_repr() const override;
+
+ private:
+  std::size_t vocab_size_;
+  ModelOptions options_;
+};
+
+/// ids (...) -> (..., num_classes) with a 1 at each id, as `F.one_hot(ids, n).to(dtype)`. A constant:
+/// it does not require grad. ValueError if an id is outside [0, num_classes).
+Tensor one_hot(const IndexArray& ids, std::size_t num_classes, Dtype dtype = kFloat32);
+
+/// A text with structure to learn (subject, verb, object sentences in random combinations) of at
+/// least `chars` characters, the same for the same seed: what char_lm trains on without --data.
+std::string generated_text(std::uint64_t seed, std::size_t chars = 60000);
+
+/// The `--normalizer` choices: keep, lower, d2l (Time Machine: letters and spaces only, lower-cased).
+const std::vector<std::pair<std::string, data::Normalizer>>& normalizer_names();
+
+/// Mean cross-entropy per character (nats) of `model` over `ids`, read in order in batch_size rows
+/// with the state carried across batches; NaN if `ids` is too short for one batch.
+double evaluate(CharLM& model, const std::vector<Index>& ids, std::size_t batch_size, std::size_t num_steps);
+
+/// `prompt` followed by `n` generated characters: greedy with temperature <= 0, otherwise sampled
+/// from softmax(logits / temperature) with `generator`.
+std::string sample(CharLM& model, const data::Vocab& vocab, const std::string& prompt, std::size_t n,
+                   double temperature, Generator& generator);
+
+/// How the model is trained. The defaults are d2l's chapter 8/9 settings.
+struct TrainerOptions {
+  std::string optimizer = "sgd";  ///< sgd | adam
+  double lr = 1;
+  double clip = 1;                ///< max global gradient norm; 0: no clipping (the norm is still measured)
+  std::size_t batch_size = 32;
+  std::size_t num_steps = 35;
+  data::Sampling sampling = data::Sampling::Sequential;
+  std::uint64_t seed = 0;         ///< batching order and the sample generator
+};
+
+/// What one optimizer step did.
+struct StepResult {
+  double loss = 0;       ///< mean cross-entropy of the batch (nats per character)
+  double grad_norm = 0;  ///< before clipping
+  std::size_t tokens = 0;
+};
+
+/// Truncated BPTT over a token stream, as d2l's `train_epoch_ch8`: sequential batches carry the
+/// (detached) state from one batch to the next and start afresh each epoch; random batches start
+/// every batch from zero. A checkpoint holds everything needed to continue bit-exactly: model,
+/// optimizer, data position, carried state and both random streams (the global one for dropout, the
+/// sample generator).
+///
+///     tg::manual_seed(0);
+///     Trainer trainer(std::make_shared<CharLM>(vocab.size(), ModelOptions{}), ids, TrainerOptions{});
+///     while (trainer.epoch() < 10)
+///       if (auto r = trainer.step()) log(r->loss); else end_of_epoch();
+///     trainer.save("runs/lm");        // later, with fresh objects: trainer.resume("runs/lm")
+class Trainer {
+ public:
+  /// ValueError (from the batch iterator) if `train_ids` is too short for one batch.
+  Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, const TrainerOptions& options);
+
+  /// Trains on the next batch. nullopt, without training, once at the end of every epoch; the call
+  /// after that starts the next epoch.
+  std::optional<StepResult> step();
+
+  std::size_t steps() const { return steps_; }
+  /// Epochs completed.
+  std::size_t epoch() const { return batches_.epoch(); }
+  /// Batches in the current epoch.
+  std::size_t batches_per_epoch() { return batches_.num_batches(); }
+
+  /// Writes model.npz, optimizer.npz, carry.npz and checkpoint.txt into `dir` (which must exist);
+  /// checkpoint.txt is replaced atomically, last.
+  void save(const std::string& dir) const;
+  /// Restores what save() wrote, including the global random state. IoError if a file is missing
+  /// or malformed.
+  void resume(const std::string& dir);
+
+  CharLM& model() { return *model_; }
+  optim::Optimizer& optimizer() { return *optimizer_; }
+  Generator& sample_generator() { return sample_generator_; }
+
+ private:
+  std::shared_ptr<CharLM> model_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  TrainerOptions options_;
+  data::LmBatchIterator batches_;
+  Generator sample_generator_;
+  nn::RecurrentState carry_;
+  std::size_t steps_ = 0;
+};
+
+}  // namespace tg::examples::char_lm
