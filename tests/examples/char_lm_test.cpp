@@ -74,9 +74,7 @@ TEST(CharLM, ParametersHavePyTorchNames) {
   EXPECT_EQ(logits.shape(), (Shape{3, 2, 28}));
 }
 
-TEST(CharLM, OneHotInputEqualsEmbeddingOfTheInputWeights) {
-  // x_t W_ih^T for a one-hot x_t is column id of W_ih: the one-hot model is an embedding model whose
-  // embedding is W_ih^T followed by an identity input map, so both give the same logits.
+TEST(CharLM, OneHotMarksEachIdAndChecksTheRange) {
   IndexArray ids{{1, 2}, {0, 4}};
   Tensor x = lm::one_hot(ids, 5);
   EXPECT_EQ(x.shape(), (Shape{2, 2, 5}));
