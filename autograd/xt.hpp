@@ -13,6 +13,7 @@
 #include <xtensor/xstrided_view.hpp>
 #include <xtensor/xtensor.hpp>
 #include <xtensor/xview.hpp>
+#include <xsimd/xsimd.hpp>  // explicit SIMD for the row kernels (autograd/ops/kernels.hpp)
 
 #include <cstdint>
 

@@ -52,7 +52,7 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const Cros
     T total = 0;
     for (std::size_t r = 0; r < rows; ++r) {
       if (!counted[r]) continue;
-      lse[r] = detail::row_logsumexp(x + r * classes, classes, 1);
+      lse[r] = detail::row_logsumexp(x + r * classes, classes);
       losses.data()[r] = lse[r] - x[r * classes + static_cast<std::size_t>(targets.data()[r])];
       total += losses.data()[r];
     }
@@ -75,8 +75,7 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const Cros
               const T g = reduction == Reduction::None ? dy[r]
                           : reduction == Reduction::Sum ? dy[0]
                                                         : dy[0] / static_cast<T>(count);
-              const T* xr = x + r * classes;
-              for (std::size_t j = 0; j < classes; ++j) d[j] = (fresh ? T(0) : d[j]) + g * std::exp(xr[j] - lse[r]);
+              detail::scaled_exp(x + r * classes, lse[r], g, d, classes, !fresh);
               d[targets.data()[r]] -= g;
             }
           });
