@@ -41,6 +41,12 @@ namespace {
 
 using namespace detail::rnn;
 
+/// A cell node's inputs end with weight_hh (input w_index) and the optional bias_hh.
+template <class T>
+bool has_bias(const BackwardContext<T>& ctx, std::size_t w_index) {
+  return ctx.node().inputs.size() > w_index + 1;
+}
+
 CellShape check_cell(const char* op, std::size_t gates, const Tensor& gates_x, const Tensor& h,
                      const Tensor& weight_hh, const Tensor& bias_hh) {
   return check_operands(op, gates, false, gates_x, h, weight_hh, bias_hh);
@@ -65,7 +71,8 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
         recurrent_input_grad<T>(s.n, d_a.data(), s.h, ctx.input(2).data(), s.p, 0, s.h, dh.data(), fresh);
       });
-      accumulate_weight_grads<T>(ctx, 2, s.n, d_a.data(), s.h, s.p, {{0, s.h, ctx.input(1).data(), s.p}});
+      accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_a.data(), s.h, s.p,
+                                 {{0, s.h, ctx.input(1).data(), s.p}});
       ctx.accumulate(0, std::move(d_a));
     };
     // The optional bias_hh, when given, is the last input.
@@ -104,7 +111,7 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
         recurrent_input_grad<T>(s.n, d_a.data(), G, ctx.input(3).data(), s.p, 0, G, dh.data(), fresh);
       });
-      accumulate_weight_grads<T>(ctx, 3, s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
+      accumulate_weight_grads<T>(ctx, 3, has_bias(ctx, 3), s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
       if (dc_prev.size()) ctx.accumulate(2, std::move(dc_prev));
       ctx.accumulate(0, std::move(d_a));
     };
@@ -145,9 +152,9 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
                           reset_after);
       });
       if (reset_after)
-        accumulate_weight_grads<T>(ctx, 2, s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
+        accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
       else
-        accumulate_weight_grads<T>(ctx, 2, s.n, d_x.data(), 3 * H, H,
+        accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_x.data(), 3 * H, H,
                                    {{0, 2 * H, hp, H}, {2 * H, H, acts.data() + 3 * H, 4 * H}});
       ctx.accumulate(0, std::move(d_x));
     };

@@ -5,6 +5,7 @@
 // widths given in the comments (H units per gate, P = width of h, G gate blocks).
 #include "autograd/function.hpp"
 #include "autograd/ops/blas.hpp"
+#include "autograd/ops/simd.hpp"
 #include "autograd/rnn_ops.hpp"
 
 #include <algorithm>
@@ -22,11 +23,6 @@ struct CellShape {
 /// `sequence`; h (batch, P); weight_hh (G*H, P); bias_hh (G*H) or undefined.
 CellShape check_operands(const char* op, std::size_t gates, bool sequence, const Tensor& gates_x, const Tensor& h,
                          const Tensor& weight_hh, const Tensor& bias_hh);
-
-template <class T>
-T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
 
 template <class T>
 const T* bias_data(const Tensor& bias) {
@@ -58,19 +54,19 @@ struct GateBlock {
   std::size_t ld_in;
 };
 
-/// dW_hh[block] += dA[:, block]^T in_block and db_hh += sum_rows dA, for blocks that together cover
-/// every row of W_hh; dA has n rows of stride ld. For a whole sequence n is L * N, so each weight
-/// gradient is one well-shaped product. W_hh is input `w_index`; the bias, when the node has one,
-/// comes right after it.
+/// dW_hh[block] += dA[:, block]^T in_block and, when `bias`, db_hh += sum_rows dA, for blocks that
+/// together cover every row of W_hh; dA has n rows of stride ld. For a whole sequence n is L * N, so
+/// each weight gradient is one well-shaped product. W_hh is input `w_index`; the bias, when there is
+/// one, comes right after it.
 template <class T>
-void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, std::size_t n, const T* d_a,
-                             std::size_t ld, std::size_t p, std::initializer_list<GateBlock<T>> blocks) {
+void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, bool bias, std::size_t n,
+                             const T* d_a, std::size_t ld, std::size_t p, std::initializer_list<GateBlock<T>> blocks) {
   ctx.accumulate_into(w_index, [&](xt::xarray<T>& dw, bool fresh) {
     for (const GateBlock<T>& blk : blocks)
       gemm<T>(true, false, blk.rows, p, n, 1, d_a + blk.row0, ld, blk.in, blk.ld_in, fresh ? 0 : 1,
               dw.data() + blk.row0 * p, p);
   });
-  if (ctx.node().inputs.size() <= w_index + 1) return;
+  if (!bias) return;
   ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {
     if (fresh) std::fill(db.begin(), db.end(), T(0));
     for (std::size_t r = 0; r < n; ++r)
@@ -83,10 +79,13 @@ void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index,
 /// y = act(y + gx) in place: y (n, H) holds gh on entry.
 template <class T>
 void rnn_forward(std::size_t count, const T* gx, T* y, bool relu) {
-  for (std::size_t k = 0; k < count; ++k) {
-    const T a = y[k] + gx[k];
-    y[k] = relu ? std::max(a, T(0)) : std::tanh(a);
+  if (relu) {
+    for (std::size_t k = 0; k < count; ++k) y[k] = std::max(y[k] + gx[k], T(0));
+    return;
   }
+  simd::for_each<T>(count, [&]<class V>(std::size_t k) {
+    simd::store(y + k, simd::tanh(simd::load<V>(y + k) + simd::load<V>(gx + k)));
+  });
 }
 
 /// dA = dy * act'(a), from the output y.
@@ -101,18 +100,23 @@ void rnn_backward(std::size_t count, const T* y, const T* dy, T* d_a, bool relu)
 /// y, c_new (n, H).
 template <class T>
 void lstm_forward(std::size_t n, std::size_t H, const T* gx, T* acts, const T* c_old, T* y, T* c_new) {
+  using simd::load;
   const std::size_t G = 4 * H;
   for (std::size_t r = 0; r < n; ++r) {
     T* a = acts + r * G;
     const T* x = gx + r * G;
-    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
-      const T i = sigmoid(a[j] + x[j]), f = sigmoid(a[H + j] + x[H + j]);
-      const T g = std::tanh(a[2 * H + j] + x[2 * H + j]), o = sigmoid(a[3 * H + j] + x[3 * H + j]);
-      a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
-      const T cn = f * c_old[k] + i * g;
-      c_new[k] = cn;
-      y[k] = o * std::tanh(cn);
-    }
+    const std::size_t k = r * H;
+    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
+      const V i = simd::sigmoid(load<V>(a + j) + load<V>(x + j));
+      const V f = simd::sigmoid(load<V>(a + H + j) + load<V>(x + H + j));
+      const V g = simd::tanh(load<V>(a + 2 * H + j) + load<V>(x + 2 * H + j));
+      const V o = simd::sigmoid(load<V>(a + 3 * H + j) + load<V>(x + 3 * H + j));
+      simd::store(a + j, i), simd::store(a + H + j, f);
+      simd::store(a + 2 * H + j, g), simd::store(a + 3 * H + j, o);
+      const V cn = f * load<V>(c_old + k + j) + i * g;
+      simd::store(c_new + k + j, cn);
+      simd::store(y + k + j, o * simd::tanh(cn));
+    });
   }
 }
 
@@ -121,20 +125,22 @@ void lstm_forward(std::size_t n, std::size_t H, const T* gx, T* acts, const T* c
 template <class T>
 void lstm_backward(std::size_t n, std::size_t H, const T* acts, const T* c_old, const T* c_new, const T* dy,
                    const T* dc_out, T* d_a, T* dc_prev) {
+  using simd::load;
   const std::size_t G = 4 * H;
   for (std::size_t r = 0; r < n; ++r) {
     const T* a = acts + r * G;
     T* da = d_a + r * G;
-    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
-      const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-      const T tc = std::tanh(c_new[k]);
-      const T dc = dc_out[k] + dy[k] * o * (1 - tc * tc);
-      da[j] = dc * g * i * (1 - i);
-      da[H + j] = dc * c_old[k] * f * (1 - f);
-      da[2 * H + j] = dc * i * (1 - g * g);
-      da[3 * H + j] = dy[k] * tc * o * (1 - o);
-      if (dc_prev) dc_prev[k] = dc * f;
-    }
+    const std::size_t k = r * H;
+    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
+      const V i = load<V>(a + j), f = load<V>(a + H + j), g = load<V>(a + 2 * H + j), o = load<V>(a + 3 * H + j);
+      const V tc = simd::tanh(load<V>(c_new + k + j)), d_y = load<V>(dy + k + j);
+      const V dc = load<V>(dc_out + k + j) + d_y * o * (V(1) - tc * tc);
+      simd::store(da + j, dc * g * i * (V(1) - i));
+      simd::store(da + H + j, dc * load<V>(c_old + k + j) * f * (V(1) - f));
+      simd::store(da + 2 * H + j, dc * i * (V(1) - g * g));
+      simd::store(da + 3 * H + j, d_y * tc * o * (V(1) - o));
+      if (dc_prev) simd::store(dc_prev + k + j, dc * f);
+    });
   }
 }
 
@@ -145,26 +151,31 @@ void lstm_backward(std::size_t n, std::size_t H, const T* acts, const T* c_old, 
 template <class T>
 void gru_forward(std::size_t n, std::size_t H, const T* h, const T* w, const T* b, const T* gx, T* acts, T* y,
                  bool reset_after) {
+  using simd::load;
   const std::size_t L = 4 * H;
   recurrent_product<T>(n, H, h, H, w, b, 0, reset_after ? 3 * H : 2 * H, acts, L);
   for (std::size_t r = 0; r < n; ++r) {
     T* a = acts + r * L;
     const T* x = gx + r * 3 * H;
-    for (std::size_t j = 0; j < H; ++j) {
-      a[j] = sigmoid(a[j] + x[j]);
-      a[H + j] = sigmoid(a[H + j] + x[H + j]);
-      a[3 * H + j] = reset_after ? a[2 * H + j] : a[j] * h[r * H + j];
-    }
+    const T* hr = h + r * H;
+    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
+      const V rr = simd::sigmoid(load<V>(a + j) + load<V>(x + j));
+      simd::store(a + j, rr);
+      simd::store(a + H + j, simd::sigmoid(load<V>(a + H + j) + load<V>(x + H + j)));
+      simd::store(a + 3 * H + j, reset_after ? load<V>(a + 2 * H + j) : rr * load<V>(hr + j));
+    });
   }
   if (!reset_after) recurrent_product<T>(n, H, acts + 3 * H, L, w, b, 2 * H, H, acts, L);
   for (std::size_t r = 0; r < n; ++r) {
     T* a = acts + r * L;
     const T* x = gx + r * 3 * H;
-    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
-      const T nn = std::tanh(x[2 * H + j] + (reset_after ? a[j] * a[3 * H + j] : a[2 * H + j]));
-      a[2 * H + j] = nn;
-      y[k] = (1 - a[H + j]) * nn + a[H + j] * h[k];
-    }
+    const std::size_t k = r * H;
+    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
+      const V gh_n = reset_after ? load<V>(a + j) * load<V>(a + 3 * H + j) : load<V>(a + 2 * H + j);
+      const V nn = simd::tanh(load<V>(x + 2 * H + j) + gh_n), z = load<V>(a + H + j);
+      simd::store(a + 2 * H + j, nn);
+      simd::store(y + k + j, (V(1) - z) * nn + z * load<V>(h + k + j));
+    });
   }
 }
 
