@@ -82,4 +82,33 @@ Tensor lstm_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& c0, 
 Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weight_hh, const Tensor& bias_hh,
                     bool reset_after = true, const std::vector<std::size_t>& lengths = {}, bool reverse = false);
 
+// ---- both directions of a bidirectional layer -----------------------------------------------------
+// One op for the two directions of a layer: `forward` runs over time left to right, `reverse` right
+// to left, each exactly as the single-direction op above (the same numbers, bit for bit). When
+// set_num_threads allows two threads, the two directions run at the same time, one per core, each
+// with single-threaded BLAS, in forward and in backward; the weight gradients, one large product per
+// direction, come after with all of BLAS's threads. Returns (2, L + S, N, H): the single-direction
+// op's packed result for each direction. Both directions share shapes, dtype and bias presence.
+
+/// The operands of one direction of a sequence op; c0 only for the LSTM, bias_hh may be undefined.
+struct SequenceOperands {
+  Tensor gates_x, h0, c0, weight_hh, bias_hh;
+};
+
+/// Both directions of a bidirectional Elman layer; returns (2, L + 1, N, H).
+///
+///     Tensor out = tg::rnn_bidirectional({gx_f, h0_f, {}, w_f, b_f}, {gx_r, h0_r, {}, w_r, b_r});
+///     Tensor y_reverse = tg::narrow(tg::select(out, 0, 1), 0, 0, L);
+Tensor rnn_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse,
+                         RnnNonlinearity nonlinearity = RnnNonlinearity::Tanh,
+                         const std::vector<std::size_t>& lengths = {});
+
+/// Both directions of a bidirectional LSTM layer (without projection); returns (2, L + 2, N, H).
+Tensor lstm_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse,
+                          const std::vector<std::size_t>& lengths = {});
+
+/// Both directions of a bidirectional GRU layer (either form); returns (2, L + 1, N, H).
+Tensor gru_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse, bool reset_after = true,
+                         const std::vector<std::size_t>& lengths = {});
+
 }  // namespace tg

@@ -4,6 +4,9 @@
 
 #include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 
 #include <memory>
 #include <mutex>
@@ -30,6 +33,28 @@ void set_num_threads(int threads) {
 int get_num_threads() {
   std::lock_guard lock(mutex);
   return current ? current : tbb::info::default_concurrency();
+}
+
+void parallel_tasks(std::size_t count, const std::function<void(std::size_t)>& task) {
+  const int threads = get_num_threads();
+  if (count < 2 || threads < 2) {
+    for (std::size_t i = 0; i < count; ++i) task(i);
+    return;
+  }
+  // OpenBLAS's thread count is process-wide: a product that another thread of the user's runs
+  // meanwhile also gets one thread. Restored even when a task throws.
+  struct SingleThreadedBlas {
+    int restore;
+    explicit SingleThreadedBlas(int n) : restore(n) { openblas_set_num_threads(1); }
+    ~SingleThreadedBlas() { openblas_set_num_threads(restore); }
+  } blas(threads);
+  // simple_partitioner with grain 1: every task its own TBB task, so two tasks do get two threads.
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, count, 1),
+      [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i != r.end(); ++i) task(i);
+      },
+      tbb::simple_partitioner());
 }
 
 }  // namespace tg

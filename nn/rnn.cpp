@@ -8,11 +8,16 @@ namespace tg::nn {
 
 namespace {
 
-/// The whole sequence as one op (autograd/rnn_ops.hpp), taken apart from its packed
-/// (L + 1 or 2, N, H) result: outputs, h_n, c_n.
+/// The outputs, h_n and (LSTM) c_n of one direction, taken apart from a sequence op's packed
+/// (L + 1 or 2, N, H) result.
+Unrolled unpack(const Tensor& packed, std::size_t steps) {
+  RecurrentState final{select(packed, 0, steps), packed.size(0) > steps + 1 ? select(packed, 0, steps + 1) : Tensor()};
+  return {narrow(packed, 0, 0, steps), final};
+}
+
+/// The whole sequence as one op (autograd/rnn_ops.hpp).
 Unrolled unroll_sequence(const CellSpec& spec, const CellWeights& w, const Tensor& gates_x,
                          const RecurrentState& state, const std::vector<std::size_t>& lengths, bool reverse) {
-  const std::size_t steps = gates_x.size(0);
   Tensor packed;
   switch (spec.kind) {
     case CellSpec::Kind::Rnn:
@@ -25,8 +30,21 @@ Unrolled unroll_sequence(const CellSpec& spec, const CellWeights& w, const Tenso
       packed = gru_sequence(gates_x, state.h, w.weight_hh, w.bias_hh, spec.reset_after, lengths, reverse);
       break;
   }
-  RecurrentState final{select(packed, 0, steps), packed.size(0) > steps + 1 ? select(packed, 0, steps + 1) : Tensor()};
-  return {narrow(packed, 0, 0, steps), final};
+  return unpack(packed, gates_x.size(0));
+}
+
+/// Both directions of a layer as one op, which runs them in parallel when threads allow.
+std::vector<Unrolled> unroll_bidirectional(const CellSpec& spec, const std::vector<SequenceOperands>& directions,
+                                           const std::vector<std::size_t>& lengths) {
+  const SequenceOperands &f = directions[0], &r = directions[1];
+  Tensor packed;
+  switch (spec.kind) {
+    case CellSpec::Kind::Rnn: packed = rnn_bidirectional(f, r, spec.nonlinearity, lengths); break;
+    case CellSpec::Kind::Lstm: packed = lstm_bidirectional(f, r, lengths); break;
+    case CellSpec::Kind::Gru: packed = gru_bidirectional(f, r, spec.reset_after, lengths); break;
+  }
+  const std::size_t steps = f.gates_x.size(0);
+  return {unpack(select(packed, 0, 0), steps), unpack(select(packed, 0, 1), steps)};
 }
 
 /// One cell op per step; kept for projected LSTMs, whose recurrent input (the projection of y)
@@ -167,14 +185,26 @@ RecurrentOutput RecurrentLayer::forward(const Tensor& input, const RecurrentStat
   std::vector<Tensor> h_n, c_n;
   Tensor layer_input = x;
   for (std::size_t layer = 0; layer < num_layers_; ++layer) {
-    std::vector<Tensor> outputs;
+    std::vector<SequenceOperands> directions;
     for (std::size_t direction = 0; direction < num_directions(); ++direction) {
       const std::size_t index = layer * num_directions() + direction;
       const CellWeights& w = weights_[index];
-      RecurrentState state{start(h0, index, output_size()), lstm ? start(c0, index, hidden_size_) : Tensor()};
       // The input half of every gate at every step: one GEMM over (L * N) rows.
-      Tensor gates_x = linear(layer_input, w.weight_ih, w.bias_ih);
-      Unrolled run = unroll(spec_, w, gates_x, std::move(state), lens, direction == 1);
+      directions.push_back({linear(layer_input, w.weight_ih, w.bias_ih), start(h0, index, output_size()),
+                            lstm ? start(c0, index, hidden_size_) : Tensor(), w.weight_hh, w.bias_hh});
+    }
+    std::vector<Unrolled> runs;
+    if (directions.size() == 2 && proj_size_ == 0) {
+      runs = unroll_bidirectional(spec_, directions, lens);
+    } else {
+      for (std::size_t direction = 0; direction < directions.size(); ++direction) {
+        const SequenceOperands& d = directions[direction];
+        runs.push_back(unroll(spec_, weights_[layer * num_directions() + direction], d.gates_x, {d.h0, d.c0}, lens,
+                              direction == 1));
+      }
+    }
+    std::vector<Tensor> outputs;
+    for (const Unrolled& run : runs) {
       outputs.push_back(run.output);
       h_n.push_back(run.final.h);
       if (lstm) c_n.push_back(run.final.c);

@@ -5,6 +5,7 @@
 #include "autograd/ops/common.hpp"
 #include "autograd/ops/rnn_kernels.hpp"
 #include "autograd/rnn_ops.hpp"
+#include "autograd/threads.hpp"
 
 namespace tg {
 
@@ -55,41 +56,53 @@ void zero_invalid_rows(T* x, std::size_t w, const std::vector<char>& valid) {
     if (!valid[b]) std::fill(x + b * w, x + (b + 1) * w, T(0));
 }
 
-// Forward, per step t (in processing order): a = gx_t + h W^T + b; gates and state as in the cells;
-// y_t = h' on valid rows, 0 elsewhere; the state moves to (h', c') on valid rows only.
-// Backward, in reverse: dy = dout_t + dh on valid rows (0 elsewhere); the cell kernels give dA_t and
-// dh_prev = dA_t W (+ the GRU's direct terms), dc_prev; frozen rows pass dh, dc through unchanged.
-// Then dW = dA^T H_prev and db = sum dA over all L*N rows at once; d gates_x = dA.
+/// One direction of a sequence op: where its operands live, and what its forward keeps for backward.
 template <class T>
-Tensor run_sequence(const char* op, SequenceSpec spec, const CellShape& s, const Tensor& gates_x, const Tensor& h0,
-                    const Tensor& c0, const Tensor& weight_hh, const Tensor& bias_hh,
-                    const std::vector<std::size_t>& lengths, bool reverse) {
+struct Direction {
+  const T* gx;
+  const T* w;
+  const T* b;
+  bool reverse;
+  std::size_t input0;  // index of its gates_x among the node's inputs; h0, (c0), weight_hh, (bias_hh) follow
+  xt::xarray<T> h_prev, c_prev, c_new, acts;  // the state entering each step, c' before freezing, the gates
+};
+
+/// One direction's gradients, computed in parallel with the other direction's and accumulated after.
+template <class T>
+struct DirectionGrads {
+  xt::xarray<T> d_x, d_gh, dh, dc;
+};
+
+/// The sizes every direction of one op shares.
+struct SequenceSize {
+  std::size_t L, N, H, G, A;  // steps, batch, hidden, gate width, activations kept per row
+  std::size_t NH() const { return N * H; }
+};
+
+// Forward, per step t (in processing order): a = gx_t + h W^T + b; gates and state as in the cells;
+// y_t = h' on valid rows, 0 elsewhere; the state moves to (h', c') on valid rows only. `out` is this
+// direction's packed (L + S, N, H) result, its h0 (and c0) already in rows L (and L + 1).
+template <class T>
+void forward_direction(SequenceSpec spec, const SequenceSize& z, const std::vector<std::size_t>& lengths,
+                       Direction<T>& d, T* out) {
   using Kind = SequenceSpec::Kind;
   const bool lstm = spec.kind == Kind::Lstm;
-  const std::size_t L = gates_x.shape()[0], N = s.n, H = s.h, G = gates_x.shape()[2], NH = N * H;
-  const std::size_t A = spec.kind == Kind::Rnn ? 0 : 4 * H;  // activations kept per row (an RNN reads its output)
-  const T* gx = gates_x.data<T>().data();
-  const T* w = weight_hh.data<T>().data();
-  const T* b = bias_data<T>(bias_hh);
-
-  xt::xarray<T> out = xt::xarray<T>::from_shape({L + (lstm ? 2 : 1), N, H});
-  xt::xarray<T> h_prev = xt::xarray<T>::from_shape({L, N, H});  // the state entering each time step
-  xt::xarray<T> c_prev = xt::xarray<T>::from_shape({lstm ? L : 0, N, H});
-  xt::xarray<T> c_new = xt::xarray<T>::from_shape({lstm ? L : 0, N, H});  // c' before freezing
-  xt::xarray<T> acts = xt::xarray<T>::from_shape({L, N, A});
-  T* h = out.data() + L * NH;  // the running state lives in the h_n (and c_n) rows of the output
+  const std::size_t L = z.L, N = z.N, H = z.H, G = z.G, A = z.A, NH = z.NH();
+  d.h_prev = xt::xarray<T>::from_shape({L, N, H});
+  d.c_prev = xt::xarray<T>::from_shape({lstm ? L : 0, N, H});
+  d.c_new = xt::xarray<T>::from_shape({lstm ? L : 0, N, H});
+  d.acts = xt::xarray<T>::from_shape({L, N, A});
+  T* h = out + L * NH;  // the running state lives in the h_n (and c_n) rows of the output
   T* c = lstm ? h + NH : nullptr;
-  std::copy(h0.data<T>().data(), h0.data<T>().data() + NH, h);
-  if (lstm) std::copy(c0.data<T>().data(), c0.data<T>().data() + NH, c);
   std::vector<char> valid;
   for (std::size_t k = 0; k < L; ++k) {
-    const std::size_t t = reverse ? L - 1 - k : k;
-    T* y = out.data() + t * NH;
-    T* hp = h_prev.data() + t * NH;
-    T* a = acts.data() + t * N * A;
-    const T* x = gx + t * N * G;
+    const std::size_t t = d.reverse ? L - 1 - k : k;
+    T* y = out + t * NH;
+    T* hp = d.h_prev.data() + t * NH;
+    T* a = d.acts.data() + t * N * A;
+    const T* x = d.gx + t * N * G;
     std::copy(h, h + NH, hp);
-    if (lstm) std::copy(c, c + NH, c_prev.data() + t * NH);
+    if (lstm) std::copy(c, c + NH, d.c_prev.data() + t * NH);
     const std::size_t n_valid = valid_rows(lengths, t, N, valid);
     if (n_valid == 0) {  // every sequence has ended (or, reversed, not begun): nothing to compute
       std::fill(y, y + NH, T(0));
@@ -97,132 +110,236 @@ Tensor run_sequence(const char* op, SequenceSpec spec, const CellShape& s, const
     }
     switch (spec.kind) {
       case Kind::Rnn:
-        recurrent_product<T>(N, H, hp, H, w, b, 0, H, y, H);
+        recurrent_product<T>(N, H, hp, H, d.w, d.b, 0, H, y, H);
         rnn_forward<T>(NH, x, y, spec.relu);
         break;
       case Kind::Lstm:
-        recurrent_product<T>(N, H, hp, H, w, b, 0, G, a, G);
-        lstm_forward<T>(N, H, x, a, c_prev.data() + t * NH, y, c_new.data() + t * NH);
-        copy_valid_rows<T>(c_new.data() + t * NH, c, H, valid, n_valid);
+        recurrent_product<T>(N, H, hp, H, d.w, d.b, 0, G, a, G);
+        lstm_forward<T>(N, H, x, a, d.c_prev.data() + t * NH, y, d.c_new.data() + t * NH);
+        copy_valid_rows<T>(d.c_new.data() + t * NH, c, H, valid, n_valid);
         break;
       case Kind::Gru:
-        gru_forward<T>(N, H, hp, w, b, x, a, y, spec.reset_after);
+        gru_forward<T>(N, H, hp, d.w, d.b, x, a, y, spec.reset_after);
         break;
     }
     copy_valid_rows<T>(y, h, H, valid, n_valid);
     zero_invalid_rows<T>(y, H, valid);
   }
+}
 
-  auto backward = [=, h_prev = std::move(h_prev), c_prev = std::move(c_prev), c_new = std::move(c_new),
-                   acts = std::move(acts)](BackwardContext<T>& ctx) {
-    const std::size_t w_index = lstm ? 3 : 2;
-    const bool gru_after = spec.kind == Kind::Gru && spec.reset_after;
-    const bool gru_paper = spec.kind == Kind::Gru && !spec.reset_after;
-    const T* g = ctx.grad().data();
-    const T* w = ctx.input(w_index).data();
-    xt::xarray<T> d_x = xt::xarray<T>::from_shape({L, N, G});
-    xt::xarray<T> d_gh = xt::xarray<T>::from_shape({gru_after ? L : 0, N, G});  // d (h W^T + b) when it differs
-    xt::xarray<T> dh = xt::xarray<T>::from_shape({N, H}), dc = xt::xarray<T>::from_shape({lstm ? N : 0, H});
-    std::copy(g + L * NH, g + (L + 1) * NH, dh.data());
-    if (lstm) std::copy(g + (L + 1) * NH, g + (L + 2) * NH, dc.data());
-    std::vector<T> dy(NH), dc_in(lstm ? NH : 0), dh_new(NH), dc_new(lstm ? NH : 0), d_rh(gru_paper ? NH : 0);
-    std::vector<char> valid;
-    for (std::size_t k = L; k-- > 0;) {
-      const std::size_t t = reverse ? L - 1 - k : k;
-      T* dx = d_x.data() + t * N * G;
-      T* dg = gru_after ? d_gh.data() + t * N * G : nullptr;
-      const std::size_t n_valid = valid_rows(lengths, t, N, valid);
-      if (n_valid == 0) {
-        std::fill(dx, dx + N * G, T(0));
-        if (dg) std::fill(dg, dg + N * G, T(0));
-        continue;
-      }
-      for (std::size_t r = 0; r < N; ++r)
-        for (std::size_t j = 0, q = r * H; j < H; ++j, ++q) {
-          dy[q] = valid[r] ? g[t * NH + q] + dh.data()[q] : T(0);
-          if (lstm) dc_in[q] = valid[r] ? dc.data()[q] : T(0);
-        }
-      const T* hp = h_prev.data() + t * NH;
-      const T* a = acts.data() + t * N * A;
-      switch (spec.kind) {
-        case Kind::Rnn:
-          rnn_backward<T>(NH, ctx.output().data() + t * NH, dy.data(), dx, spec.relu);
-          break;
-        case Kind::Lstm:
-          lstm_backward<T>(N, H, a, c_prev.data() + t * NH, c_new.data() + t * NH, dy.data(), dc_in.data(), dx,
-                           dc_new.data());
-          break;
-        case Kind::Gru:
-          gru_gate_grads<T>(N, H, hp, w, a, dy.data(), dx, dg, d_rh.data(), spec.reset_after);
-          break;
-      }
-      if (n_valid < N) {  // padded positions get exactly zero gradient, whatever their activations
-        zero_invalid_rows<T>(dx, G, valid);
-        if (dg) zero_invalid_rows<T>(dg, G, valid);
-      }
-      if (spec.kind == Kind::Gru)
-        gru_state_grad<T>(N, H, w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after);
-      else
-        recurrent_input_grad<T>(N, dx, G, w, H, 0, G, dh_new.data(), true);
-      copy_valid_rows<T>(dh_new.data(), dh.data(), H, valid, n_valid);
-      if (lstm) copy_valid_rows<T>(dc_new.data(), dc.data(), H, valid, n_valid);
+// Backward, in reverse: dy = dout_t + dh on valid rows (0 elsewhere); the cell kernels give dA_t and
+// dh_prev = dA_t W (+ the GRU's direct terms), dc_prev; frozen rows pass dh, dc through unchanged.
+// `g` and `y` are this direction's packed gradient and output. The weight gradients are left to
+// accumulate_direction, which computes them from all L*N rows at once.
+template <class T>
+DirectionGrads<T> backward_direction(SequenceSpec spec, const SequenceSize& z, const std::vector<std::size_t>& lengths,
+                                     const Direction<T>& d, const T* g, const T* y_all) {
+  using Kind = SequenceSpec::Kind;
+  const bool lstm = spec.kind == Kind::Lstm;
+  const bool gru_after = spec.kind == Kind::Gru && spec.reset_after;
+  const bool gru_paper = spec.kind == Kind::Gru && !spec.reset_after;
+  const std::size_t L = z.L, N = z.N, H = z.H, G = z.G, A = z.A, NH = z.NH();
+  DirectionGrads<T> r;
+  r.d_x = xt::xarray<T>::from_shape({L, N, G});
+  r.d_gh = xt::xarray<T>::from_shape({gru_after ? L : 0, N, G});  // d (h W^T + b) when it differs
+  r.dh = xt::xarray<T>::from_shape({N, H});
+  r.dc = xt::xarray<T>::from_shape({lstm ? N : 0, H});
+  std::copy(g + L * NH, g + (L + 1) * NH, r.dh.data());
+  if (lstm) std::copy(g + (L + 1) * NH, g + (L + 2) * NH, r.dc.data());
+  std::vector<T> dy(NH), dc_in(lstm ? NH : 0), dh_new(NH), dc_new(lstm ? NH : 0), d_rh(gru_paper ? NH : 0);
+  std::vector<char> valid;
+  for (std::size_t k = L; k-- > 0;) {
+    const std::size_t t = d.reverse ? L - 1 - k : k;
+    T* dx = r.d_x.data() + t * N * G;
+    T* dg = gru_after ? r.d_gh.data() + t * N * G : nullptr;
+    const std::size_t n_valid = valid_rows(lengths, t, N, valid);
+    if (n_valid == 0) {
+      std::fill(dx, dx + N * G, T(0));
+      if (dg) std::fill(dg, dg + N * G, T(0));
+      continue;
     }
-    const T* h_all = h_prev.data();
-    if (gru_paper)
-      accumulate_weight_grads<T>(ctx, w_index, L * N, d_x.data(), G, H,
-                                 {{0, 2 * H, h_all, H}, {2 * H, H, acts.data() + 3 * H, 4 * H}});
+    for (std::size_t row = 0; row < N; ++row)
+      for (std::size_t j = 0, q = row * H; j < H; ++j, ++q) {
+        dy[q] = valid[row] ? g[t * NH + q] + r.dh.data()[q] : T(0);
+        if (lstm) dc_in[q] = valid[row] ? r.dc.data()[q] : T(0);
+      }
+    const T* hp = d.h_prev.data() + t * NH;
+    const T* a = d.acts.data() + t * N * A;
+    switch (spec.kind) {
+      case Kind::Rnn:
+        rnn_backward<T>(NH, y_all + t * NH, dy.data(), dx, spec.relu);
+        break;
+      case Kind::Lstm:
+        lstm_backward<T>(N, H, a, d.c_prev.data() + t * NH, d.c_new.data() + t * NH, dy.data(), dc_in.data(), dx,
+                         dc_new.data());
+        break;
+      case Kind::Gru:
+        gru_gate_grads<T>(N, H, hp, d.w, a, dy.data(), dx, dg, d_rh.data(), spec.reset_after);
+        break;
+    }
+    if (n_valid < N) {  // padded positions get exactly zero gradient, whatever their activations
+      zero_invalid_rows<T>(dx, G, valid);
+      if (dg) zero_invalid_rows<T>(dg, G, valid);
+    }
+    if (spec.kind == Kind::Gru)
+      gru_state_grad<T>(N, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after);
     else
-      accumulate_weight_grads<T>(ctx, w_index, L * N, gru_after ? d_gh.data() : d_x.data(), G, H,
-                                 {{0, G, h_all, H}});
-    ctx.accumulate(1, std::move(dh));
-    if (lstm) ctx.accumulate(2, std::move(dc));
-    ctx.accumulate(0, std::move(d_x));
+      recurrent_input_grad<T>(N, dx, G, d.w, H, 0, G, dh_new.data(), true);
+    copy_valid_rows<T>(dh_new.data(), r.dh.data(), H, valid, n_valid);
+    if (lstm) copy_valid_rows<T>(dc_new.data(), r.dc.data(), H, valid, n_valid);
+  }
+  return r;
+}
+
+/// Hands one direction's gradients to its inputs: dW = dA^T H_prev and db = sum dA as one product
+/// over all L*N rows, d gates_x = dA, dh0, dc0.
+template <class T>
+void accumulate_direction(SequenceSpec spec, const SequenceSize& z, const BackwardContext<T>& ctx, const Direction<T>& d,
+                          DirectionGrads<T>&& r) {
+  const bool lstm = spec.kind == SequenceSpec::Kind::Lstm;
+  const bool gru_paper = spec.kind == SequenceSpec::Kind::Gru && !spec.reset_after;
+  const bool gru_after = spec.kind == SequenceSpec::Kind::Gru && spec.reset_after;
+  const std::size_t w_index = d.input0 + (lstm ? 3 : 2), H = z.H, G = z.G;
+  const T* h_all = d.h_prev.data();
+  if (gru_paper)
+    accumulate_weight_grads<T>(ctx, w_index, d.b != nullptr, z.L * z.N, r.d_x.data(), G, H,
+                               {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}});
+  else
+    accumulate_weight_grads<T>(ctx, w_index, d.b != nullptr, z.L * z.N, gru_after ? r.d_gh.data() : r.d_x.data(), G, H,
+                               {{0, G, h_all, H}});
+  ctx.accumulate(d.input0 + 1, std::move(r.dh));
+  if (lstm) ctx.accumulate(d.input0 + 2, std::move(r.dc));
+  ctx.accumulate(d.input0, std::move(r.d_x));
+}
+
+/// The operands of one direction, as given, and whether it runs in reverse.
+struct DirectionOperands {
+  const SequenceOperands& tensors;
+  bool reverse;
+};
+
+// One node for one or two directions of a layer. Two directions run at the same time, one per core,
+// in forward and in backward (parallel_tasks); their weight gradients come after, with all of BLAS's
+// threads. The result is (L + S, N, H) for one direction and (2, L + S, N, H) for two.
+template <class T>
+Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, const std::vector<DirectionOperands>& ops,
+                     const std::vector<std::size_t>& lengths) {
+  const bool lstm = spec.kind == SequenceSpec::Kind::Lstm;
+  const Tensor& gx0 = ops[0].tensors.gates_x;
+  const SequenceSize z{gx0.shape()[0], s.n, s.h, gx0.shape()[2], spec.kind == SequenceSpec::Kind::Rnn ? 0 : 4 * s.h};
+  const std::size_t D = ops.size(), packed = (z.L + (lstm ? 2 : 1)) * z.NH();
+  const std::size_t rows = z.L + (lstm ? 2 : 1);
+  xt::xarray<T> out = xt::xarray<T>::from_shape(D > 1 ? Shape{D, rows, z.N, z.H} : Shape{rows, z.N, z.H});
+  std::vector<Tensor> inputs;
+  std::vector<Direction<T>> dirs;
+  for (const DirectionOperands& o : ops) {
+    const SequenceOperands& v = o.tensors;
+    dirs.push_back({v.gates_x.data<T>().data(), v.weight_hh.data<T>().data(), bias_data<T>(v.bias_hh), o.reverse,
+                    inputs.size(), {}, {}, {}, {}});
+    T* h = out.data() + (dirs.size() - 1) * packed + z.L * z.NH();
+    std::copy(v.h0.data<T>().data(), v.h0.data<T>().data() + z.NH(), h);
+    if (lstm) std::copy(v.c0.data<T>().data(), v.c0.data<T>().data() + z.NH(), h + z.NH());
+    inputs.push_back(v.gates_x);
+    inputs.push_back(v.h0);
+    if (lstm) inputs.push_back(v.c0);
+    inputs.push_back(v.weight_hh);
+    if (v.bias_hh.defined()) inputs.push_back(v.bias_hh);  // the optional bias_hh, when given, follows W_hh
+  }
+  parallel_tasks(D, [&](std::size_t i) { forward_direction<T>(spec, z, lengths, dirs[i], out.data() + i * packed); });
+
+  auto backward = [=, dirs = std::move(dirs)](BackwardContext<T>& ctx) {
+    std::vector<DirectionGrads<T>> grads(D);
+    parallel_tasks(D, [&](std::size_t i) {
+      grads[i] = backward_direction<T>(spec, z, lengths, dirs[i], ctx.grad().data() + i * packed,
+                                       ctx.output().data() + i * packed);
+    });
+    for (std::size_t i = 0; i < D; ++i) accumulate_direction<T>(spec, z, ctx, dirs[i], std::move(grads[i]));
   };
-  std::vector<Tensor> inputs{gates_x, h0};
-  if (lstm) inputs.push_back(c0);
-  inputs.push_back(weight_hh);
-  if (bias_hh.defined()) inputs.push_back(bias_hh);  // the optional bias_hh, when given, is the last input
   return record<T>(op, std::move(out), inputs, std::move(backward));
 }
 
-Tensor sequence(const char* op, SequenceSpec spec, const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
-                const Tensor& weight_hh, const Tensor& bias_hh, const std::vector<std::size_t>& lengths, bool reverse) {
+/// Checks one direction's operands; every direction of an op must agree in shape, dtype and bias.
+CellShape check_direction(const char* op, SequenceSpec spec, const SequenceOperands& v) {
   const bool lstm = spec.kind == SequenceSpec::Kind::Lstm;
   const std::size_t gates = lstm ? 4 : spec.kind == SequenceSpec::Kind::Gru ? 3 : 1;
-  const CellShape s = check_operands(op, gates, true, gates_x, h0, weight_hh, bias_hh);
+  const CellShape s = check_operands(op, gates, true, v.gates_x, v.h0, v.weight_hh, v.bias_hh);
   if (s.p != s.h)
-    fail<ShapeError>("{}: weight_hh {} must be ({} * hidden_size, hidden_size){}", op, shape_str(weight_hh.shape()),
+    fail<ShapeError>("{}: weight_hh {} must be ({} * hidden_size, hidden_size){}", op, shape_str(v.weight_hh.shape()),
                      gates, lstm ? "; a projected LSTM steps with lstm_cell" : "");
   if (lstm) {
-    detail::check_defined(op, c0);
-    detail::check_same_dtype(op, {h0, c0});
-    if (c0.shape() != h0.shape())
-      fail<ShapeError>("{}: c0 {} does not match h0 {}", op, shape_str(c0.shape()), shape_str(h0.shape()));
+    detail::check_defined(op, v.c0);
+    detail::check_same_dtype(op, {v.h0, v.c0});
+    if (v.c0.shape() != v.h0.shape())
+      fail<ShapeError>("{}: c0 {} does not match h0 {}", op, shape_str(v.c0.shape()), shape_str(v.h0.shape()));
   }
-  check_lengths(op, lengths, gates_x.shape()[0], s.n);
-  return visit_dtype(h0.dtype(), [&]<class T>() {
-    return run_sequence<T>(op, spec, s, gates_x, h0, c0, weight_hh, bias_hh, lengths, reverse);
-  });
+  return s;
+}
+
+Tensor sequence(const char* op, SequenceSpec spec, const std::vector<DirectionOperands>& ops,
+                const std::vector<std::size_t>& lengths) {
+  const CellShape s = check_direction(op, spec, ops[0].tensors);
+  for (std::size_t i = 1; i < ops.size(); ++i) {
+    const SequenceOperands &a = ops[0].tensors, &b = ops[i].tensors;
+    check_direction(op, spec, b);
+    if (b.gates_x.shape() != a.gates_x.shape() || b.weight_hh.shape() != a.weight_hh.shape() ||
+        b.bias_hh.defined() != a.bias_hh.defined() || b.h0.dtype() != a.h0.dtype())
+      fail<ShapeError>("{}: the reverse direction's gates_x {}, weight_hh {}{} differ from the forward one's {}, {}{}",
+                       op, shape_str(b.gates_x.shape()), shape_str(b.weight_hh.shape()),
+                       b.bias_hh.defined() ? ", bias" : ", no bias", shape_str(a.gates_x.shape()),
+                       shape_str(a.weight_hh.shape()), a.bias_hh.defined() ? ", bias" : ", no bias");
+  }
+  check_lengths(op, lengths, ops[0].tensors.gates_x.shape()[0], s.n);
+  return visit_dtype(ops[0].tensors.h0.dtype(),
+                     [&]<class T>() { return run_sequences<T>(op, spec, s, ops, lengths); });
+}
+
+Tensor one_direction(const char* op, SequenceSpec spec, const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
+                     const Tensor& weight_hh, const Tensor& bias_hh, const std::vector<std::size_t>& lengths,
+                     bool reverse) {
+  const SequenceOperands operands{gates_x, h0, c0, weight_hh, bias_hh};
+  return sequence(op, spec, {{operands, reverse}}, lengths);
+}
+
+Tensor two_directions(const char* op, SequenceSpec spec, const SequenceOperands& forward,
+                      const SequenceOperands& reverse, const std::vector<std::size_t>& lengths) {
+  return sequence(op, spec, {{forward, false}, {reverse, true}}, lengths);
 }
 
 }  // namespace
 
 Tensor rnn_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weight_hh, const Tensor& bias_hh,
                     RnnNonlinearity nonlinearity, const std::vector<std::size_t>& lengths, bool reverse) {
-  return sequence("rnn_sequence", {SequenceSpec::Kind::Rnn, nonlinearity == RnnNonlinearity::Relu}, gates_x, h0,
-                  Tensor(), weight_hh, bias_hh, lengths, reverse);
+  return one_direction("rnn_sequence", {SequenceSpec::Kind::Rnn, nonlinearity == RnnNonlinearity::Relu}, gates_x, h0,
+                       Tensor(), weight_hh, bias_hh, lengths, reverse);
 }
 
 Tensor lstm_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& c0, const Tensor& weight_hh,
                      const Tensor& bias_hh, const std::vector<std::size_t>& lengths, bool reverse) {
-  return sequence("lstm_sequence", {SequenceSpec::Kind::Lstm}, gates_x, h0, c0, weight_hh, bias_hh, lengths,
-                  reverse);
+  return one_direction("lstm_sequence", {SequenceSpec::Kind::Lstm}, gates_x, h0, c0, weight_hh, bias_hh, lengths,
+                       reverse);
 }
 
 Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weight_hh, const Tensor& bias_hh,
                     bool reset_after, const std::vector<std::size_t>& lengths, bool reverse) {
-  return sequence("gru_sequence", {SequenceSpec::Kind::Gru, false, reset_after}, gates_x, h0, Tensor(), weight_hh,
-                  bias_hh, lengths, reverse);
+  return one_direction("gru_sequence", {SequenceSpec::Kind::Gru, false, reset_after}, gates_x, h0, Tensor(),
+                       weight_hh, bias_hh, lengths, reverse);
+}
+
+Tensor rnn_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse,
+                         RnnNonlinearity nonlinearity, const std::vector<std::size_t>& lengths) {
+  return two_directions("rnn_bidirectional", {SequenceSpec::Kind::Rnn, nonlinearity == RnnNonlinearity::Relu},
+                        forward, reverse, lengths);
+}
+
+Tensor lstm_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse,
+                          const std::vector<std::size_t>& lengths) {
+  return two_directions("lstm_bidirectional", {SequenceSpec::Kind::Lstm}, forward, reverse, lengths);
+}
+
+Tensor gru_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse, bool reset_after,
+                         const std::vector<std::size_t>& lengths) {
+  return two_directions("gru_bidirectional", {SequenceSpec::Kind::Gru, false, reset_after}, forward, reverse,
+                        lengths);
 }
 
 }  // namespace tg

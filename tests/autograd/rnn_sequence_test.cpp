@@ -4,6 +4,7 @@
 #include "support/support.hpp"
 
 #include <autograd/rnn_ops.hpp>
+#include <autograd/threads.hpp>
 
 namespace tg {
 namespace {
@@ -140,6 +141,85 @@ TEST(RecurrentSequence, BadInputNamesTheOp) {
   EXPECT_THROW(lstm_sequence(select(v[0], 0, 0), v[1], v[2], v[3], v[4]), ShapeError);
   EXPECT_THROW(lstm_sequence(v[0], v[1], Tensor(), v[3], v[4]), ValueError);
   EXPECT_THROW(gru_sequence(v[0], v[1], v[3], v[4]), ShapeError);  // 4 gate blocks for a GRU
+}
+
+// ---- both directions in one op ------------------------------------------------------------------
+
+SequenceOperands operands(Kind k, const std::vector<Tensor>& v) {
+  const bool lstm = k == Kind::Lstm;
+  const std::size_t w = lstm ? 3 : 2;
+  return {v[0], v[1], lstm ? v[2] : Tensor(), v[w], v.size() > w + 1 ? v[w + 1] : Tensor()};
+}
+
+/// The bidirectional op over v = forward's inputs followed by reverse's (each in the op's order).
+Tensor bidirectional(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths) {
+  const std::size_t half = v.size() / 2;
+  const SequenceOperands f = operands(k, {v.begin(), v.begin() + half});
+  const SequenceOperands r = operands(k, {v.begin() + half, v.end()});
+  switch (k) {
+    case Kind::RnnTanh:
+    case Kind::RnnRelu:
+      return rnn_bidirectional(f, r, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths);
+    case Kind::Lstm: return lstm_bidirectional(f, r, lengths);
+    default: return gru_bidirectional(f, r, k == Kind::GruAfter, lengths);
+  }
+}
+
+std::vector<Tensor> both_directions_inputs(Kind k, bool bias, std::uint64_t seed) {
+  std::vector<Tensor> v = inputs(k, bias, seed), r = inputs(k, bias, seed + 50);
+  v.insert(v.end(), r.begin(), r.end());
+  return v;
+}
+
+/// Restores the thread setting a test changes.
+struct ThreadsGuard {
+  int saved = get_num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+TEST(RecurrentBidirectional, EqualsTwoSingleDirectionOpsBitForBitOnOneAndTwoThreads) {
+  ThreadsGuard guard;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (Kind k : kKinds)
+      for (const auto& lengths : {std::vector<std::size_t>{}, kUneven}) {
+        SCOPED_TRACE(testing::Message() << name(k) << " threads=" << threads << " lengths=" << lengths.size());
+        const std::vector<Tensor> v = both_directions_inputs(k, true, 600);
+        const std::size_t half = v.size() / 2;
+        const std::vector<Tensor> vf(v.begin(), v.begin() + half), vr(v.begin() + half, v.end());
+        Tensor both = bidirectional(k, v, lengths);
+        Tensor expected = stack({fused(k, vf, lengths, false), fused(k, vr, lengths, true)}, 0);
+        ASSERT_EQ(both.shape(), expected.shape());
+        EXPECT_EQ(test::max_abs_diff(both, expected), 0.0);
+        Tensor weights = test::random_input(both.shape(), 601).detach();
+        std::vector<Tensor> ga = grads_of(both, weights, v), gb = grads_of(expected, weights, v);
+        for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(test::max_abs_diff(ga[i], gb[i]), 0.0) << "input " << i;
+      }
+  }
+}
+
+TEST(RecurrentBidirectional, GradcheckUnevenLengths) {
+  ThreadsGuard guard;
+  set_num_threads(2);  // the parallel path
+  for (Kind k : kKinds)
+    EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return bidirectional(k, v, kUneven); },
+                                   both_directions_inputs(k, true, 700)))
+        << name(k);
+  EXPECT_TRUE(test::gradcheck_op("lstm without bias",
+                                 [&](const std::vector<Tensor>& v) { return bidirectional(Kind::Lstm, v, {}); },
+                                 both_directions_inputs(Kind::Lstm, false, 800)));
+}
+
+TEST(RecurrentBidirectional, MismatchedDirectionsNameTheOp) {
+  const std::vector<Tensor> f = inputs(Kind::GruAfter, true, 900), r = inputs(Kind::GruAfter, false, 901);
+  try {
+    gru_bidirectional(operands(Kind::GruAfter, f), operands(Kind::GruAfter, r));
+    FAIL() << "no throw";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("gru_bidirectional: the reverse direction's"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(lstm_bidirectional(operands(Kind::Lstm, inputs(Kind::Lstm, true, 902)), operands(Kind::GruAfter, f)),
+               ShapeError);
 }
 
 }  // namespace
