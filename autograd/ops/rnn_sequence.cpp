@@ -28,13 +28,19 @@ void check_lengths(const char* op, const std::vector<std::size_t>& lengths, std:
       fail<ValueError>("{}: lengths[{}] = {} is outside [1, {}]", op, b, lengths[b], steps);
 }
 
-/// valid[b] = sequence b is inside its valid prefix at time t; returns how many are.
-std::size_t valid_rows(const std::vector<std::size_t>& lengths, std::size_t t, std::size_t batch,
-                       std::vector<char>& valid) {
-  valid.assign(batch, 1);
-  if (lengths.empty()) return batch;
+/// A range of batch rows [begin, end): the recurrence of each row is independent of the others',
+/// so a direction splits into row ranges that run on different cores.
+struct Rows {
+  std::size_t begin, end;
+  std::size_t count() const { return end - begin; }
+};
+
+/// valid[i] = sequence begin + i is inside its valid prefix at time t; returns how many are.
+std::size_t valid_rows(const std::vector<std::size_t>& lengths, std::size_t t, Rows rows, std::vector<char>& valid) {
+  valid.assign(rows.count(), 1);
+  if (lengths.empty()) return rows.count();
   std::size_t count = 0;
-  for (std::size_t b = 0; b < batch; ++b) count += (valid[b] = lengths[b] > t);
+  for (std::size_t i = 0; i < rows.count(); ++i) count += (valid[i] = lengths[rows.begin + i] > t);
   return count;
 }
 
@@ -79,47 +85,45 @@ struct SequenceSize {
   std::size_t NH() const { return N * H; }
 };
 
-// Forward, per step t (in processing order): a = gx_t + h W^T + b; gates and state as in the cells;
-// y_t = h' on valid rows, 0 elsewhere; the state moves to (h', c') on valid rows only. `out` is this
-// direction's packed (L + S, N, H) result, its h0 (and c0) already in rows L (and L + 1).
+// Forward over the rows `rows`, per step t (in processing order): a = gx_t + h W^T + b; gates and
+// state as in the cells; y_t = h' on valid rows, 0 elsewhere; the state moves to (h', c') on valid
+// rows only. `out` is this direction's packed (L + S, N, H) result, its h0 (and c0) already in rows
+// L (and L + 1).
 template <class T>
-void forward_direction(SequenceSpec spec, const SequenceSize& z, const std::vector<std::size_t>& lengths,
-                       Direction<T>& d, T* out) {
+void forward_rows(SequenceSpec spec, const SequenceSize& z, const std::vector<std::size_t>& lengths, Direction<T>& d,
+                  T* out, Rows rows) {
   using Kind = SequenceSpec::Kind;
   const bool lstm = spec.kind == Kind::Lstm;
-  const std::size_t L = z.L, N = z.N, H = z.H, G = z.G, A = z.A, NH = z.NH();
-  d.h_prev = xt::xarray<T>::from_shape({L, N, H});
-  d.c_prev = xt::xarray<T>::from_shape({lstm ? L : 0, N, H});
-  d.c_new = xt::xarray<T>::from_shape({lstm ? L : 0, N, H});
-  d.acts = xt::xarray<T>::from_shape({L, N, A});
-  T* h = out + L * NH;  // the running state lives in the h_n (and c_n) rows of the output
+  const std::size_t N = z.N, H = z.H, G = z.G, A = z.A, NH = z.NH(), n = rows.count(), row0 = rows.begin;
+  T* h = out + z.L * NH + row0 * H;  // the running state lives in the h_n (and c_n) rows of the output
   T* c = lstm ? h + NH : nullptr;
   std::vector<char> valid;
-  for (std::size_t k = 0; k < L; ++k) {
-    const std::size_t t = d.reverse ? L - 1 - k : k;
-    T* y = out + t * NH;
-    T* hp = d.h_prev.data() + t * NH;
-    T* a = d.acts.data() + t * N * A;
-    const T* x = d.gx + t * N * G;
-    std::copy(h, h + NH, hp);
-    if (lstm) std::copy(c, c + NH, d.c_prev.data() + t * NH);
-    const std::size_t n_valid = valid_rows(lengths, t, N, valid);
+  for (std::size_t k = 0; k < z.L; ++k) {
+    const std::size_t t = d.reverse ? z.L - 1 - k : k;
+    const std::size_t at = t * NH + row0 * H;  // this step's first row in (L, N, H) buffers
+    T* y = out + at;
+    T* hp = d.h_prev.data() + at;
+    T* a = d.acts.data() + (t * N + row0) * A;
+    const T* x = d.gx + (t * N + row0) * G;
+    std::copy(h, h + n * H, hp);
+    if (lstm) std::copy(c, c + n * H, d.c_prev.data() + at);
+    const std::size_t n_valid = valid_rows(lengths, t, rows, valid);
     if (n_valid == 0) {  // every sequence has ended (or, reversed, not begun): nothing to compute
-      std::fill(y, y + NH, T(0));
+      std::fill(y, y + n * H, T(0));
       continue;
     }
     switch (spec.kind) {
       case Kind::Rnn:
-        recurrent_product<T>(N, H, hp, H, d.w, d.b, 0, H, y, H);
-        rnn_forward<T>(NH, x, y, spec.relu);
+        recurrent_product<T>(n, H, hp, H, d.w, d.b, 0, H, y, H);
+        rnn_forward<T>(n * H, x, y, spec.relu);
         break;
       case Kind::Lstm:
-        recurrent_product<T>(N, H, hp, H, d.w, d.b, 0, G, a, G);
-        lstm_forward<T>(N, H, x, a, d.c_prev.data() + t * NH, y, d.c_new.data() + t * NH);
-        copy_valid_rows<T>(d.c_new.data() + t * NH, c, H, valid, n_valid);
+        recurrent_product<T>(n, H, hp, H, d.w, d.b, 0, G, a, G);
+        lstm_forward<T>(n, H, x, a, d.c_prev.data() + at, y, d.c_new.data() + at);
+        copy_valid_rows<T>(d.c_new.data() + at, c, H, valid, n_valid);
         break;
       case Kind::Gru:
-        gru_forward<T>(N, H, hp, d.w, d.b, x, a, y, spec.reset_after);
+        gru_forward<T>(n, H, hp, d.w, d.b, x, a, y, spec.reset_after);
         break;
     }
     copy_valid_rows<T>(y, h, H, valid, n_valid);
@@ -127,68 +131,67 @@ void forward_direction(SequenceSpec spec, const SequenceSize& z, const std::vect
   }
 }
 
-// Backward, in reverse: dy = dout_t + dh on valid rows (0 elsewhere); the cell kernels give dA_t and
-// dh_prev = dA_t W (+ the GRU's direct terms), dc_prev; frozen rows pass dh, dc through unchanged.
-// `g` and `y` are this direction's packed gradient and output. The weight gradients are left to
-// accumulate_direction, which computes them from all L*N rows at once.
+// Backward over the rows `rows`, in reverse: dy = dout_t + dh on valid rows (0 elsewhere); the cell
+// kernels give dA_t and dh_prev = dA_t W (+ the GRU's direct terms), dc_prev; frozen rows pass dh,
+// dc through unchanged. `g` and `y_all` are this direction's packed gradient and output; `r` holds
+// the whole direction's gradients, of which this call fills its rows. The weight gradients are left
+// to accumulate_direction, which computes them from all L*N rows at once.
 template <class T>
-DirectionGrads<T> backward_direction(SequenceSpec spec, const SequenceSize& z, const std::vector<std::size_t>& lengths,
-                                     const Direction<T>& d, const T* g, const T* y_all) {
+void backward_rows(SequenceSpec spec, const SequenceSize& z, const std::vector<std::size_t>& lengths,
+                   const Direction<T>& d, const T* g, const T* y_all, DirectionGrads<T>& r, Rows rows) {
   using Kind = SequenceSpec::Kind;
   const bool lstm = spec.kind == Kind::Lstm;
   const bool gru_after = spec.kind == Kind::Gru && spec.reset_after;
   const bool gru_paper = spec.kind == Kind::Gru && !spec.reset_after;
-  const std::size_t L = z.L, N = z.N, H = z.H, G = z.G, A = z.A, NH = z.NH();
-  DirectionGrads<T> r;
-  r.d_x = xt::xarray<T>::from_shape({L, N, G});
-  r.d_gh = xt::xarray<T>::from_shape({gru_after ? L : 0, N, G});  // d (h W^T + b) when it differs
-  r.dh = xt::xarray<T>::from_shape({N, H});
-  r.dc = xt::xarray<T>::from_shape({lstm ? N : 0, H});
-  std::copy(g + L * NH, g + (L + 1) * NH, r.dh.data());
-  if (lstm) std::copy(g + (L + 1) * NH, g + (L + 2) * NH, r.dc.data());
-  std::vector<T> dy(NH), dc_in(lstm ? NH : 0), dh_new(NH), dc_new(lstm ? NH : 0), d_rh(gru_paper ? NH : 0);
+  const std::size_t N = z.N, H = z.H, G = z.G, A = z.A, NH = z.NH(), n = rows.count(), row0 = rows.begin;
+  T* dh = r.dh.data() + row0 * H;
+  T* dc = lstm ? r.dc.data() + row0 * H : nullptr;
+  std::copy(g + z.L * NH + row0 * H, g + z.L * NH + (row0 + n) * H, dh);
+  if (lstm) std::copy(g + (z.L + 1) * NH + row0 * H, g + (z.L + 1) * NH + (row0 + n) * H, dc);
+  std::vector<T> dy(n * H), dc_in(lstm ? n * H : 0), dh_new(n * H), dc_new(lstm ? n * H : 0),
+      d_rh(gru_paper ? n * H : 0);
   std::vector<char> valid;
-  for (std::size_t k = L; k-- > 0;) {
-    const std::size_t t = d.reverse ? L - 1 - k : k;
-    T* dx = r.d_x.data() + t * N * G;
-    T* dg = gru_after ? r.d_gh.data() + t * N * G : nullptr;
-    const std::size_t n_valid = valid_rows(lengths, t, N, valid);
+  for (std::size_t k = z.L; k-- > 0;) {
+    const std::size_t t = d.reverse ? z.L - 1 - k : k;
+    const std::size_t at = t * NH + row0 * H;
+    T* dx = r.d_x.data() + (t * N + row0) * G;
+    T* dg = gru_after ? r.d_gh.data() + (t * N + row0) * G : nullptr;
+    const std::size_t n_valid = valid_rows(lengths, t, rows, valid);
     if (n_valid == 0) {
-      std::fill(dx, dx + N * G, T(0));
-      if (dg) std::fill(dg, dg + N * G, T(0));
+      std::fill(dx, dx + n * G, T(0));
+      if (dg) std::fill(dg, dg + n * G, T(0));
       continue;
     }
-    for (std::size_t row = 0; row < N; ++row)
-      for (std::size_t j = 0, q = row * H; j < H; ++j, ++q) {
-        dy[q] = valid[row] ? g[t * NH + q] + r.dh.data()[q] : T(0);
-        if (lstm) dc_in[q] = valid[row] ? r.dc.data()[q] : T(0);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0, q = i * H; j < H; ++j, ++q) {
+        dy[q] = valid[i] ? g[at + q] + dh[q] : T(0);
+        if (lstm) dc_in[q] = valid[i] ? dc[q] : T(0);
       }
-    const T* hp = d.h_prev.data() + t * NH;
-    const T* a = d.acts.data() + t * N * A;
+    const T* hp = d.h_prev.data() + at;
+    const T* a = d.acts.data() + (t * N + row0) * A;
     switch (spec.kind) {
       case Kind::Rnn:
-        rnn_backward<T>(NH, y_all + t * NH, dy.data(), dx, spec.relu);
+        rnn_backward<T>(n * H, y_all + at, dy.data(), dx, spec.relu);
         break;
       case Kind::Lstm:
-        lstm_backward<T>(N, H, a, d.c_prev.data() + t * NH, d.c_new.data() + t * NH, dy.data(), dc_in.data(), dx,
+        lstm_backward<T>(n, H, a, d.c_prev.data() + at, d.c_new.data() + at, dy.data(), dc_in.data(), dx,
                          dc_new.data());
         break;
       case Kind::Gru:
-        gru_gate_grads<T>(N, H, hp, d.w, a, dy.data(), dx, dg, d_rh.data(), spec.reset_after);
+        gru_gate_grads<T>(n, H, hp, d.w, a, dy.data(), dx, dg, d_rh.data(), spec.reset_after);
         break;
     }
-    if (n_valid < N) {  // padded positions get exactly zero gradient, whatever their activations
+    if (n_valid < n) {  // padded positions get exactly zero gradient, whatever their activations
       zero_invalid_rows<T>(dx, G, valid);
       if (dg) zero_invalid_rows<T>(dg, G, valid);
     }
     if (spec.kind == Kind::Gru)
-      gru_state_grad<T>(N, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after);
+      gru_state_grad<T>(n, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after);
     else
-      recurrent_input_grad<T>(N, dx, G, d.w, H, 0, G, dh_new.data(), true);
-    copy_valid_rows<T>(dh_new.data(), r.dh.data(), H, valid, n_valid);
-    if (lstm) copy_valid_rows<T>(dc_new.data(), r.dc.data(), H, valid, n_valid);
+      recurrent_input_grad<T>(n, dx, G, d.w, H, 0, G, dh_new.data(), true);
+    copy_valid_rows<T>(dh_new.data(), dh, H, valid, n_valid);
+    if (lstm) copy_valid_rows<T>(dc_new.data(), dc, H, valid, n_valid);
   }
-  return r;
 }
 
 /// Hands one direction's gradients to its inputs: dW = dA^T H_prev and db = sum dA as one product
@@ -218,9 +221,30 @@ struct DirectionOperands {
   bool reverse;
 };
 
-// One node for one or two directions of a layer. Two directions run at the same time, one per core,
-// in forward and in backward (parallel_tasks); their weight gradients come after, with all of BLAS's
-// threads. The result is (L + S, N, H) for one direction and (2, L + S, N, H) for two.
+/// One unit of parallel work: a range of rows of one direction.
+struct Task {
+  std::size_t direction;
+  Rows rows;
+};
+
+/// The directions, each split into as many row ranges as there are threads per direction, with at
+/// least kMinRowsPerTask rows each: below that the per-step products get too thin to pay for the
+/// split. One thread: one task per direction, run in order.
+std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch) {
+  constexpr std::size_t kMinRowsPerTask = 8;
+  const std::size_t threads = static_cast<std::size_t>(std::max(get_num_threads(), 1));
+  const std::size_t parts = std::clamp<std::size_t>(threads / directions, 1, std::max<std::size_t>(batch / kMinRowsPerTask, 1));
+  std::vector<Task> tasks;
+  for (std::size_t d = 0; d < directions; ++d)
+    for (std::size_t p = 0; p < parts; ++p) tasks.push_back({d, {batch * p / parts, batch * (p + 1) / parts}});
+  return tasks;
+}
+
+// One node for one or two directions of a layer. With more than one thread, the directions and row
+// ranges of split_into_tasks run at the same time, one per core, in forward and in backward
+// (parallel_tasks: single-threaded BLAS meanwhile); the weight gradients, one large product per
+// direction, come after with all of BLAS's threads. The result is (L + S, N, H) for one direction
+// and (2, L + S, N, H) for two.
 template <class T>
 Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, const std::vector<DirectionOperands>& ops,
                      const std::vector<std::size_t>& lengths) {
@@ -245,13 +269,32 @@ Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, cons
     inputs.push_back(v.weight_hh);
     if (v.bias_hh.defined()) inputs.push_back(v.bias_hh);  // the optional bias_hh, when given, follows W_hh
   }
-  parallel_tasks(D, [&](std::size_t i) { forward_direction<T>(spec, z, lengths, dirs[i], out.data() + i * packed); });
+  const bool lstm_or_gru = z.A > 0;
+  for (Direction<T>& d : dirs) {
+    d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.H});
+    d.c_prev = xt::xarray<T>::from_shape({lstm ? z.L : 0, z.N, z.H});
+    d.c_new = xt::xarray<T>::from_shape({lstm ? z.L : 0, z.N, z.H});
+    d.acts = xt::xarray<T>::from_shape({lstm_or_gru ? z.L : 0, z.N, z.A});
+  }
+  const std::vector<Task> tasks = split_into_tasks(D, z.N);
+  parallel_tasks(tasks.size(), [&](std::size_t i) {
+    const Task& task = tasks[i];
+    forward_rows<T>(spec, z, lengths, dirs[task.direction], out.data() + task.direction * packed, task.rows);
+  });
 
   auto backward = [=, dirs = std::move(dirs)](BackwardContext<T>& ctx) {
+    const bool gru_after = spec.kind == SequenceSpec::Kind::Gru && spec.reset_after;
     std::vector<DirectionGrads<T>> grads(D);
-    parallel_tasks(D, [&](std::size_t i) {
-      grads[i] = backward_direction<T>(spec, z, lengths, dirs[i], ctx.grad().data() + i * packed,
-                                       ctx.output().data() + i * packed);
+    for (DirectionGrads<T>& r : grads) {
+      r.d_x = xt::xarray<T>::from_shape({z.L, z.N, z.G});
+      r.d_gh = xt::xarray<T>::from_shape({gru_after ? z.L : 0, z.N, z.G});  // d (h W^T + b) when it differs
+      r.dh = xt::xarray<T>::from_shape({z.N, z.H});
+      r.dc = xt::xarray<T>::from_shape({lstm ? z.N : 0, z.H});
+    }
+    parallel_tasks(tasks.size(), [&](std::size_t i) {
+      const Task& task = tasks[i];
+      backward_rows<T>(spec, z, lengths, dirs[task.direction], ctx.grad().data() + task.direction * packed,
+                       ctx.output().data() + task.direction * packed, grads[task.direction], task.rows);
     });
     for (std::size_t i = 0; i < D; ++i) accumulate_direction<T>(spec, z, ctx, dirs[i], std::move(grads[i]));
   };

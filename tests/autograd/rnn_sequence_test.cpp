@@ -22,9 +22,9 @@ const char* name(Kind k) {
 }
 
 /// gates_x, h0, [c0], weight_hh, [bias_hh]: the inputs in the op's order.
-std::vector<Tensor> inputs(Kind k, bool bias, std::uint64_t seed) {
-  std::vector<Tensor> v{test::random_input({L, N, gates(k) * H}, seed), test::random_input({N, H}, seed + 1, 0.8)};
-  if (k == Kind::Lstm) v.push_back(test::random_input({N, H}, seed + 2));
+std::vector<Tensor> inputs(Kind k, bool bias, std::uint64_t seed, std::size_t n = N) {
+  std::vector<Tensor> v{test::random_input({L, n, gates(k) * H}, seed), test::random_input({n, H}, seed + 1, 0.8)};
+  if (k == Kind::Lstm) v.push_back(test::random_input({n, H}, seed + 2));
   v.push_back(test::random_input({gates(k) * H, H}, seed + 3, 0.5));
   if (bias) v.push_back(test::random_input({gates(k) * H}, seed + 4, 0.5));
   return v;
@@ -74,6 +74,12 @@ Tensor composed(Kind k, const std::vector<Tensor>& v, const std::vector<std::siz
   if (lstm) rows.push_back(c);
   return stack(rows, 0);
 }
+
+/// Restores the thread setting a test changes.
+struct ThreadsGuard {
+  int saved = get_num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
 
 std::vector<Tensor> grads_of(const Tensor& out, const Tensor& weights, const std::vector<Tensor>& wrt) {
   Tensor loss = sum(out * weights);
@@ -171,12 +177,6 @@ std::vector<Tensor> both_directions_inputs(Kind k, bool bias, std::uint64_t seed
   return v;
 }
 
-/// Restores the thread setting a test changes.
-struct ThreadsGuard {
-  int saved = get_num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
-
 TEST(RecurrentBidirectional, EqualsTwoSingleDirectionOpsBitForBitOnOneAndTwoThreads) {
   ThreadsGuard guard;
   for (int threads : {1, 2}) {
@@ -196,6 +196,25 @@ TEST(RecurrentBidirectional, EqualsTwoSingleDirectionOpsBitForBitOnOneAndTwoThre
         for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(test::max_abs_diff(ga[i], gb[i]), 0.0) << "input " << i;
       }
   }
+}
+
+TEST(RecurrentSequence, SplittingTheBatchOverTwoThreadsGivesTheSameBits) {
+  ThreadsGuard guard;
+  const std::vector<std::size_t> lengths{5, 1, 3, 5, 2, 4, 5, 5, 3, 1, 2, 5, 4, 4, 5, 2};  // 16 rows: two tasks of 8
+  for (Kind k : kKinds)
+    for (bool reverse : {false, true}) {
+      SCOPED_TRACE(testing::Message() << name(k) << " reverse=" << reverse);
+      const std::vector<Tensor> v = inputs(k, true, 1000, lengths.size());
+      std::vector<Tensor> results;
+      std::vector<std::vector<Tensor>> grads;
+      for (int threads : {1, 2}) {
+        set_num_threads(threads);
+        results.push_back(fused(k, v, lengths, reverse));
+        grads.push_back(grads_of(results.back(), test::random_input(results.back().shape(), 1001).detach(), v));
+      }
+      EXPECT_EQ(test::max_abs_diff(results[0], results[1]), 0.0);
+      for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(test::max_abs_diff(grads[0][i], grads[1][i]), 0.0) << i;
+    }
 }
 
 TEST(RecurrentBidirectional, GradcheckUnevenLengths) {
