@@ -12,6 +12,7 @@
 #include <mutex>
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" int openblas_get_num_threads();
 
 namespace tg {
 
@@ -19,6 +20,28 @@ namespace {
 std::mutex mutex;
 std::unique_ptr<tbb::global_control> control;
 int current = 0;
+
+// OpenBLAS's thread count is process-wide, so while any thread is inside parallel_tasks every
+// product in the process runs on one thread. The first to enter saves the count (e.g. from
+// OPENBLAS_NUM_THREADS), the last to leave restores it, also when a task throws.
+std::mutex blas_mutex;
+int blas_users = 0, blas_saved = 0;
+
+struct SingleThreadedBlas {
+  SingleThreadedBlas() {
+    std::lock_guard lock(blas_mutex);
+    if (blas_users++ == 0) {
+      blas_saved = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+    }
+  }
+  ~SingleThreadedBlas() {
+    std::lock_guard lock(blas_mutex);
+    if (--blas_users == 0) openblas_set_num_threads(blas_saved);
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+};
 }  // namespace
 
 void set_num_threads(int threads) {
@@ -41,13 +64,7 @@ void parallel_tasks(std::size_t count, const std::function<void(std::size_t)>& t
     for (std::size_t i = 0; i < count; ++i) task(i);
     return;
   }
-  // OpenBLAS's thread count is process-wide: a product that another thread of the user's runs
-  // meanwhile also gets one thread. Restored even when a task throws.
-  struct SingleThreadedBlas {
-    int restore;
-    explicit SingleThreadedBlas(int n) : restore(n) { openblas_set_num_threads(1); }
-    ~SingleThreadedBlas() { openblas_set_num_threads(restore); }
-  } blas(threads);
+  SingleThreadedBlas blas;
   // simple_partitioner with grain 1: every task its own TBB task, so two tasks do get two threads.
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, count, 1),

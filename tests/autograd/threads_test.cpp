@@ -1,0 +1,68 @@
+// tg::set_num_threads and tg::parallel_tasks: every task runs exactly once, on more than one thread
+// when allowed, and BLAS's thread count comes back as it was, also when a task throws.
+#include "support/support.hpp"
+
+#include <autograd/threads.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+extern "C" int openblas_get_num_threads();
+
+namespace tg {
+namespace {
+
+struct ThreadsGuard {
+  int saved = get_num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+TEST(Threads, SetNumThreadsRejectsNegativeCounts) {
+  EXPECT_THROW(set_num_threads(-1), ValueError);
+}
+
+TEST(Threads, ParallelTasksRunsEveryTaskOnceInOrderOnOneThread) {
+  ThreadsGuard guard;
+  set_num_threads(1);
+  std::vector<std::size_t> order;
+  parallel_tasks(4, [&](std::size_t i) { order.push_back(i); });
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3}));
+}
+
+TEST(Threads, ParallelTasksUseTwoThreadsWithSingleThreadedBlasMeanwhile) {
+  ThreadsGuard guard;
+  set_num_threads(2);
+  const int blas_before = openblas_get_num_threads();
+  std::atomic<int> waiting{0};
+  std::mutex m;
+  std::set<std::thread::id> ids;
+  std::vector<int> blas_inside(2);
+  parallel_tasks(2, [&](std::size_t i) {
+    blas_inside[i] = openblas_get_num_threads();
+    {
+      std::lock_guard lock(m);
+      ids.insert(std::this_thread::get_id());
+    }
+    // Each task waits (bounded) for the other: only two threads running at once get both past here.
+    ++waiting;
+    for (int spin = 0; spin < 2000 && waiting.load() < 2; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(blas_inside, (std::vector<int>{1, 1}));
+  EXPECT_EQ(openblas_get_num_threads(), blas_before);
+}
+
+TEST(Threads, ParallelTasksRethrowAndRestoreBlas) {
+  ThreadsGuard guard;
+  set_num_threads(2);
+  const int blas_before = openblas_get_num_threads();
+  EXPECT_THROW(parallel_tasks(2, [](std::size_t i) { if (i == 1) throw std::runtime_error("task 1"); }),
+               std::runtime_error);
+  EXPECT_EQ(openblas_get_num_threads(), blas_before);
+}
+
+}  // namespace
+}  // namespace tg
