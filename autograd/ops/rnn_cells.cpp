@@ -35,6 +35,17 @@ CellShape check_operands(const char* op, std::size_t gates, bool sequence, const
   return s;
 }
 
+std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch) {
+  constexpr std::size_t kMinRowsPerTask = 8;
+  const auto threads = static_cast<std::size_t>(std::max(get_num_threads(), 1));
+  const std::size_t most = std::max<std::size_t>(batch / kMinRowsPerTask, 1);
+  const std::size_t parts = std::clamp<std::size_t>(threads / directions, 1, most);
+  std::vector<Task> tasks;
+  for (std::size_t d = 0; d < directions; ++d)
+    for (std::size_t p = 0; p < parts; ++p) tasks.push_back({d, {batch * p / parts, batch * (p + 1) / parts}});
+  return tasks;
+}
+
 }  // namespace detail::rnn
 
 namespace {
@@ -62,14 +73,21 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
   const bool relu = nonlinearity == RnnNonlinearity::Relu;
   return visit_dtype(h.dtype(), [&]<class T>() {
     xt::xarray<T> out = xt::xarray<T>::from_shape({s.n, s.h});
-    recurrent_product<T>(s.n, s.p, h.data<T>().data(), s.p, weight_hh.data<T>().data(), bias_data<T>(bias_hh), 0,
-                         s.h, out.data(), s.h);
-    rnn_forward<T>(out.size(), gates_x.data<T>().data(), out.data(), relu);
+    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = bias_data<T>(bias_hh);
+    const T* gx = gates_x.data<T>().data();
+    for_row_ranges(s.n, [&](Rows r) {
+      T* y = out.data() + r.begin * s.h;
+      recurrent_product<T>(r.count(), s.p, hd + r.begin * s.p, s.p, w, b, 0, s.h, y, s.h);
+      rnn_forward<T>(r.count() * s.h, gx + r.begin * s.h, y, relu);
+    });
     auto backward = [s, relu](BackwardContext<T>& ctx) {
       xt::xarray<T> d_a = xt::xarray<T>::from_shape({s.n, s.h});
       rnn_backward<T>(d_a.size(), ctx.output().data(), ctx.grad().data(), d_a.data(), relu);
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
-        recurrent_input_grad<T>(s.n, d_a.data(), s.h, ctx.input(2).data(), s.p, 0, s.h, dh.data(), fresh);
+        for_row_ranges(s.n, [&](Rows r) {
+          recurrent_input_grad<T>(r.count(), d_a.data() + r.begin * s.h, s.h, ctx.input(2).data(), s.p, 0, s.h,
+                                  dh.data() + r.begin * s.p, fresh);
+        });
       });
       accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_a.data(), s.h, s.p,
                                  {{0, s.h, ctx.input(1).data(), s.p}});
@@ -96,20 +114,31 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
   return visit_dtype(h.dtype(), [&]<class T>() {
     const std::size_t H = s.h, G = 4 * H;
     xt::xarray<T> acts = xt::xarray<T>::from_shape({s.n, G});
-    recurrent_product<T>(s.n, s.p, h.data<T>().data(), s.p, weight_hh.data<T>().data(), bias_data<T>(bias_hh), 0,
-                         G, acts.data(), G);
     xt::xarray<T> out = xt::xarray<T>::from_shape({2, s.n, H});
-    lstm_forward<T>(s.n, H, gates_x.data<T>().data(), acts.data(), c.data<T>().data(), out.data(),
-                    out.data() + s.n * H);
+    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = bias_data<T>(bias_hh);
+    const T *gx = gates_x.data<T>().data(), *cd = c.data<T>().data();
+    for_row_ranges(s.n, [&](Rows r) {
+      T* a = acts.data() + r.begin * G;
+      recurrent_product<T>(r.count(), s.p, hd + r.begin * s.p, s.p, w, b, 0, G, a, G);
+      lstm_forward<T>(r.count(), H, gx + r.begin * G, a, cd + r.begin * H, out.data() + r.begin * H,
+                      out.data() + (s.n + r.begin) * H);
+    });
     auto backward = [s, acts = std::move(acts)](BackwardContext<T>& ctx) {
       const std::size_t H = s.h, G = 4 * H, NH = s.n * H;
       const T* dy = ctx.grad().data();
       xt::xarray<T> d_a = xt::xarray<T>::from_shape({s.n, G});
       xt::xarray<T> dc_prev = xt::xarray<T>::from_shape({ctx.needs_grad(2) ? s.n : 0, H});
-      lstm_backward<T>(s.n, H, acts.data(), ctx.input(2).data(), ctx.output().data() + NH, dy, dy + NH, d_a.data(),
-                       dc_prev.size() ? dc_prev.data() : nullptr);
+      for_row_ranges(s.n, [&](Rows r) {
+        const std::size_t k = r.begin * H;
+        lstm_backward<T>(r.count(), H, acts.data() + r.begin * G, ctx.input(2).data() + k,
+                         ctx.output().data() + NH + k, dy + k, dy + NH + k, d_a.data() + r.begin * G,
+                         dc_prev.size() ? dc_prev.data() + k : nullptr);
+      });
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
-        recurrent_input_grad<T>(s.n, d_a.data(), G, ctx.input(3).data(), s.p, 0, G, dh.data(), fresh);
+        for_row_ranges(s.n, [&](Rows r) {
+          recurrent_input_grad<T>(r.count(), d_a.data() + r.begin * G, G, ctx.input(3).data(), s.p, 0, G,
+                                  dh.data() + r.begin * s.p, fresh);
+        });
       });
       accumulate_weight_grads<T>(ctx, 3, has_bias(ctx, 3), s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
       if (dc_prev.size()) ctx.accumulate(2, std::move(dc_prev));
@@ -136,8 +165,12 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
     const std::size_t H = s.h;
     xt::xarray<T> acts = xt::xarray<T>::from_shape({s.n, 4 * H});
     xt::xarray<T> out = xt::xarray<T>::from_shape({s.n, H});
-    gru_forward<T>(s.n, H, h.data<T>().data(), weight_hh.data<T>().data(), bias_data<T>(bias_hh),
-                   gates_x.data<T>().data(), acts.data(), out.data(), reset_after);
+    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = bias_data<T>(bias_hh);
+    const T* gx = gates_x.data<T>().data();
+    for_row_ranges(s.n, [&](Rows r) {
+      gru_forward<T>(r.count(), H, hd + r.begin * H, w, b, gx + r.begin * 3 * H, acts.data() + r.begin * 4 * H,
+                     out.data() + r.begin * H, reset_after);
+    });
     auto backward = [s, reset_after, acts = std::move(acts)](BackwardContext<T>& ctx) {
       const std::size_t H = s.h;
       const T* dy = ctx.grad().data();
@@ -146,10 +179,20 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
       xt::xarray<T> d_x = xt::xarray<T>::from_shape({s.n, 3 * H});  // d gates_x
       xt::xarray<T> d_gh = xt::xarray<T>::from_shape({reset_after ? s.n : 0, 3 * H});
       xt::xarray<T> d_rh = xt::xarray<T>::from_shape({reset_after ? 0 : s.n, H});
-      gru_gate_grads<T>(s.n, H, hp, w, acts.data(), dy, d_x.data(), d_gh.data(), d_rh.data(), reset_after);
+      // Row r of a buffer of rows of `width`; the empty d_gh or d_rh of the other form stays null.
+      auto row = [](xt::xarray<T>& buffer, std::size_t r, std::size_t width) {
+        return buffer.size() ? buffer.data() + r * width : nullptr;
+      };
+      for_row_ranges(s.n, [&](Rows r) {
+        gru_gate_grads<T>(r.count(), H, hp + r.begin * H, w, acts.data() + r.begin * 4 * H, dy + r.begin * H,
+                          row(d_x, r.begin, 3 * H), row(d_gh, r.begin, 3 * H), row(d_rh, r.begin, H), reset_after);
+      });
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
-        gru_state_grad<T>(s.n, H, w, acts.data(), dy, d_x.data(), d_gh.data(), d_rh.data(), dh.data(), fresh,
-                          reset_after);
+        for_row_ranges(s.n, [&](Rows r) {
+          gru_state_grad<T>(r.count(), H, w, acts.data() + r.begin * 4 * H, dy + r.begin * H, row(d_x, r.begin, 3 * H),
+                            row(d_gh, r.begin, 3 * H), row(d_rh, r.begin, H), dh.data() + r.begin * H, fresh,
+                            reset_after);
+        });
       });
       if (reset_after)
         accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});

@@ -7,10 +7,12 @@
 #include "autograd/ops/blas.hpp"
 #include "autograd/ops/simd.hpp"
 #include "autograd/rnn_ops.hpp"
+#include "autograd/threads.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <vector>
 
 namespace tg::detail::rnn {
 
@@ -18,6 +20,32 @@ namespace tg::detail::rnn {
 struct CellShape {
   std::size_t n, h, p;
 };
+
+/// A range of batch rows [begin, end). Each row's recurrence is independent of the others', so a
+/// recurrent op splits its batch into row ranges that run on different cores.
+struct Rows {
+  std::size_t begin, end;
+  std::size_t count() const { return end - begin; }
+};
+
+/// One unit of parallel work: a range of rows of one direction.
+struct Task {
+  std::size_t direction;
+  Rows rows;
+};
+
+/// The directions, each split into as many row ranges as there are threads per direction, with at
+/// least 8 rows each (thinner per-step products do not pay for the split). One thread: one task
+/// per direction, which parallel_tasks runs in order.
+std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch);
+
+/// body(rows) for row ranges that cover [0, n), at the same time on the cores the setting allows
+/// (parallel_tasks: single-threaded BLAS meanwhile). Bit-identical to one call over all rows.
+template <class Body>
+void for_row_ranges(std::size_t n, Body&& body) {
+  const std::vector<Task> tasks = split_into_tasks(1, n);
+  parallel_tasks(tasks.size(), [&](std::size_t i) { body(tasks[i].rows); });
+}
 
 /// Checks the operands of a recurrent op: gates_x (batch, G*H), or (seq, batch, G*H) when
 /// `sequence`; h (batch, P); weight_hh (G*H, P); bias_hh (G*H) or undefined.

@@ -28,13 +28,6 @@ void check_lengths(const char* op, const std::vector<std::size_t>& lengths, std:
       fail<ValueError>("{}: lengths[{}] = {} is outside [1, {}]", op, b, lengths[b], steps);
 }
 
-/// A range of batch rows [begin, end): the recurrence of each row is independent of the others',
-/// so a direction splits into row ranges that run on different cores.
-struct Rows {
-  std::size_t begin, end;
-  std::size_t count() const { return end - begin; }
-};
-
 /// valid[i] = sequence begin + i is inside its valid prefix at time t; returns how many are.
 std::size_t valid_rows(const std::vector<std::size_t>& lengths, std::size_t t, Rows rows, std::vector<char>& valid) {
   valid.assign(rows.count(), 1);
@@ -220,25 +213,6 @@ struct DirectionOperands {
   const SequenceOperands& tensors;
   bool reverse;
 };
-
-/// One unit of parallel work: a range of rows of one direction.
-struct Task {
-  std::size_t direction;
-  Rows rows;
-};
-
-/// The directions, each split into as many row ranges as there are threads per direction, with at
-/// least kMinRowsPerTask rows each: below that the per-step products get too thin to pay for the
-/// split. One thread: one task per direction, run in order.
-std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch) {
-  constexpr std::size_t kMinRowsPerTask = 8;
-  const std::size_t threads = static_cast<std::size_t>(std::max(get_num_threads(), 1));
-  const std::size_t parts = std::clamp<std::size_t>(threads / directions, 1, std::max<std::size_t>(batch / kMinRowsPerTask, 1));
-  std::vector<Task> tasks;
-  for (std::size_t d = 0; d < directions; ++d)
-    for (std::size_t p = 0; p < parts; ++p) tasks.push_back({d, {batch * p / parts, batch * (p + 1) / parts}});
-  return tasks;
-}
 
 // One node for one or two directions of a layer. With more than one thread, the directions and row
 // ranges of split_into_tasks run at the same time, one per core, in forward and in backward

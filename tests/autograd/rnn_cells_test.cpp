@@ -3,6 +3,7 @@
 #include "support/support.hpp"
 
 #include <autograd/rnn_ops.hpp>
+#include <autograd/threads.hpp>
 
 namespace tg {
 namespace {
@@ -184,6 +185,49 @@ TEST(RecurrentCells, BadShapesNameTheOpAndShapes) {
                         Tensor()), ShapeError);
   EXPECT_THROW(rnn_cell(test::random_input({N, H}), in.h.detach().to(kFloat32), test::random_input({H, H}), Tensor()),
                DtypeError);
+}
+
+}  // namespace
+}  // namespace tg
+
+namespace tg {
+namespace {
+
+/// Restores the thread setting a test changes.
+struct ThreadsGuard {
+  int saved = get_num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+
+// With two threads a batch of 16 rows runs as two ranges of 8 on two cores; nothing may change.
+TEST(RecurrentCell, SplittingTheBatchOverTwoThreadsGivesTheSameBits) {
+  ThreadsGuard guard;
+  constexpr std::size_t rows = 16, hidden = 5;
+  for (int kind = 0; kind < 4; ++kind) {
+    SCOPED_TRACE(kind);
+    const std::size_t gates = kind == 1 ? 4 : kind >= 2 ? 3 : 1;
+    const std::vector<Tensor> v{test::random_input({rows, gates * hidden}, 10), test::random_input({rows, hidden}, 11),
+                                test::random_input({rows, hidden}, 12), test::random_input({gates * hidden, hidden}, 13, 0.5),
+                                test::random_input({gates * hidden}, 14, 0.5)};
+    auto run = [&] {
+      switch (kind) {
+        case 0: return rnn_cell(v[0], v[1], v[3], v[4]);
+        case 1: return lstm_cell(v[0], v[1], v[2], v[3], v[4]);
+        default: return gru_cell(v[0], v[1], v[3], v[4], kind == 2);
+      }
+    };
+    const std::vector<Tensor> used = kind == 1 ? v : std::vector<Tensor>{v[0], v[1], v[3], v[4]};  // c: LSTM only
+    std::vector<Tensor> outs;
+    std::vector<std::vector<Tensor>> grads;
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      outs.push_back(run());
+      grads.push_back(grads_of(outs.back(), test::random_input(outs.back().shape(), 15).detach(), used));
+    }
+    EXPECT_EQ(test::max_abs_diff(outs[0], outs[1]), 0.0);
+    for (std::size_t i = 0; i < used.size(); ++i)
+      EXPECT_EQ(test::max_abs_diff(grads[0][i], grads[1][i]), 0.0) << "gradient " << i;
+  }
 }
 
 }  // namespace
