@@ -79,6 +79,15 @@ std::string generated_text(std::uint64_t seed, std::size_t chars) {
   return text;
 }
 
+CharCorpus char_corpus(std::string_view text, data::Normalizer normalizer, std::size_t max_chars,
+                       std::optional<data::Vocab> vocab) {
+  std::vector<std::string> tokens = data::Tokenizer(data::TokenLevel::Char, normalizer).tokenize(text);
+  CharCorpus corpus{vocab ? std::move(*vocab) : data::Vocab(tokens), {}};
+  if (max_chars && tokens.size() > max_chars) tokens.resize(max_chars);
+  corpus.ids = corpus.vocab.encode(tokens);
+  return corpus;
+}
+
 const std::vector<std::pair<std::string, data::Normalizer>>& normalizer_names() {
   static const std::vector<std::pair<std::string, data::Normalizer>> names{
       {"keep", data::Normalizer::Keep}, {"lower", data::Normalizer::Lower}, {"d2l", data::Normalizer::TimeMachine}};

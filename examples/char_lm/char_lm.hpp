@@ -60,6 +60,20 @@ Tensor one_hot(const IndexArray& ids, std::size_t num_classes, Dtype dtype = kFl
 /// least `chars` characters, the same for the same seed: what char_lm trains on without --data.
 std::string generated_text(std::uint64_t seed, std::size_t chars = 60000);
 
+/// A character corpus: the vocabulary and the ids of the text.
+struct CharCorpus {
+  data::Vocab vocab;
+  std::vector<Index> ids;
+};
+
+/// d2l's `load_corpus_time_machine(max_tokens)`: the characters of `text` cleaned by `normalizer`, a
+/// vocabulary of all of them (or `vocab`, e.g. the one saved by the run being resumed), and the ids
+/// of the first `max_chars` (0: all).
+///
+///     auto corpus = char_corpus(text, tg::data::Normalizer::TimeMachine, 10000);   // 28 tokens
+CharCorpus char_corpus(std::string_view text, data::Normalizer normalizer, std::size_t max_chars = 0,
+                       std::optional<data::Vocab> vocab = std::nullopt);
+
 /// The `--normalizer` choices: keep, lower, d2l (Time Machine: letters and spaces only, lower-cased).
 const std::vector<std::pair<std::string, data::Normalizer>>& normalizer_names();
 

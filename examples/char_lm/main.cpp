@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 
 namespace {
 
@@ -82,13 +83,12 @@ int main(int argc, char** argv) {
 
     const std::string text = train.data.empty() ? lm::generated_text(train.seed)
                                                 : data::read_utf8_file(train.data, "char_lm");
-    std::vector<std::string> tokens = data::Tokenizer(data::TokenLevel::Char, normalizers.at(t.normalizer)).tokenize(text);
     const std::string vocab_path = train.out_dir + "/vocab.txt";
-    const data::Vocab vocab = train.resume ? data::Vocab::load(vocab_path) : data::Vocab(tokens);
+    auto [vocab, ids] = lm::char_corpus(text, normalizers.at(t.normalizer), t.max_chars,
+                                        train.resume ? std::optional(data::Vocab::load(vocab_path)) : std::nullopt);
     if (!train.resume) vocab.save(vocab_path);
-    if (t.max_chars && tokens.size() > t.max_chars) tokens.resize(t.max_chars);
-    auto [train_ids, valid_ids] = data::split_tail(vocab.encode(tokens), train.valid_fraction);
-    std::cerr << fmt::format("char_lm: {} characters ({} train, {} validation), vocab {}\n", tokens.size(),
+    auto [train_ids, valid_ids] = data::split_tail(ids, train.valid_fraction);
+    std::cerr << fmt::format("char_lm: {} characters ({} train, {} validation), vocab {}\n", ids.size(),
                              train_ids.size(), valid_ids.size(), vocab.size());
 
     lm::TrainerOptions o{.optimizer = train.optimizer, .lr = train.lr, .clip = train.clip,

@@ -84,6 +84,26 @@ TEST(CharLM, OneHotMarksEachIdAndChecksTheRange) {
   EXPECT_TRUE(test::throws<ValueError>([&] { lm::one_hot(IndexArray{5}, 5); }, {"one_hot", "id 5", "[0, 5)"}));
 }
 
+TEST(CharLM, CorpusCleansLikeD2lAndCutsAfterBuildingTheVocabulary) {
+  const auto corpus = lm::char_corpus("The Time-Machine!\n\nBy H. G.\n", data::Normalizer::TimeMachine, 5);
+  // "the time machineby h g": every letter of the text is in the vocabulary, only 5 ids are kept.
+  EXPECT_EQ(corpus.vocab.size(), 1 + 12u);  // t h e space i m a c n b y g
+  EXPECT_EQ(corpus.vocab.decode(corpus.ids), (std::vector<std::string>{"t", "h", "e", " ", "t"}));
+  EXPECT_TRUE(corpus.vocab.contains("y"));
+  const auto given = lm::char_corpus("abc", data::Normalizer::Keep, 0, data::Vocab::from_tokens({"<unk>", "b"}));
+  EXPECT_EQ(given.ids, (std::vector<Index>{0, 1, 0}));
+}
+
+TEST(CharLM, TimeMachineHasD2lsVocabulary) {
+  const std::string path = test::shared_data_path("timemachine.txt");
+  if (path.empty()) GTEST_SKIP() << "../shared/data/timemachine.txt is absent";
+  const auto corpus = lm::char_corpus(data::read_utf8_file(path, "test"), data::Normalizer::TimeMachine, 10000);
+  EXPECT_EQ(corpus.vocab.size(), 28u);  // 26 letters, space, <unk>
+  EXPECT_EQ(corpus.ids.size(), 10000u);
+  EXPECT_EQ(corpus.vocab.token(1), " ");
+  EXPECT_EQ(corpus.vocab.token(2), "e");
+}
+
 TEST(CharLM, UnknownModelNamesItself) {
   EXPECT_TRUE(test::throws<ValueError>([] { lm::CharLM(5, {.model = "transformer"}); }, {"CharLM", "transformer"}));
 }
