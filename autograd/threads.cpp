@@ -1,11 +1,11 @@
 #include "autograd/threads.hpp"
 
 #include "autograd/error.hpp"
+#include "autograd/parallel_for.hpp"
 
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
 #include <memory>
@@ -66,7 +66,7 @@ void parallel_tasks(std::size_t count, const std::function<void(std::size_t)>& t
   }
   SingleThreadedBlas blas;
   // simple_partitioner with grain 1: every task its own TBB task, so two tasks do get two threads.
-  tbb::parallel_for(
+  detail::parallel_for(
       tbb::blocked_range<std::size_t>(0, count, 1),
       [&](const tbb::blocked_range<std::size_t>& r) {
         for (std::size_t i = r.begin(); i != r.end(); ++i) task(i);

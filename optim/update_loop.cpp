@@ -1,7 +1,8 @@
 #include "optim/update_loop.hpp"
 
+#include "autograd/parallel_for.hpp"
+
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <vector>
@@ -27,7 +28,7 @@ void for_each_chunk(std::span<const std::size_t> sizes,
     f(chunks[0].item, chunks[0].begin, chunks[0].end, 0);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+  tg::detail::parallel_for(tbb::blocked_range<std::size_t>(0, chunks.size()), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t c = r.begin(); c != r.end(); ++c) f(chunks[c].item, chunks[c].begin, chunks[c].end, c);
   });
 }

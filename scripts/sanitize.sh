@@ -3,7 +3,7 @@
 #   asan  build-asan: AddressSanitizer (with LeakSanitizer) + UndefinedBehaviorSanitizer, every test
 #         except the ones listed in ASAN_EXCLUDE (a leak or any UB fails the test);
 #   tsan  build-tsan: ThreadSanitizer over the tests of the multi-threaded code (TBB-parallel
-#         optimizers and kernels, the two-thread graph test).
+#         optimizers, parallel_tasks and the recurrent ops that use it, the two-thread graph test).
 # Usage: scripts/sanitize.sh [asan|tsan|all]   (default all). Extra ctest arguments via CTEST_ARGS.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,8 +15,9 @@ which="${1:-all}"
 # (tests/*/*learning_test.cpp, suites named *Learning*) train for thousands of steps through code
 # that the unit tests and gradchecks of the same layers already run, and would dominate CI's time.
 ASAN_EXCLUDE="${ASAN_EXCLUDE:-^install\\.|Learning}"
-# Tests of code that runs on more than one thread.
-TSAN_TESTS="${TSAN_TESTS:-^(autograd\\.Graph\\.TwoThreads|autograd\\.Threads|optim\\.|reliability\\.Reproducibility)}"
+# Tests of code that runs on more than one thread, and the test programs that hold them.
+TSAN_TESTS="${TSAN_TESTS:-^(autograd\\.Graph\\.TwoThreads|autograd\\.Threads\\.|autograd\\.(Recurrent|RnnCell|LstmCell|GruCell)|optim\\.|reliability\\.Reproducibility)}"
+TSAN_PROGRAMS=(autograd/graph autograd/threads autograd/rnn_sequence autograd/rnn_cells 'optim/*' reliability/reproducibility)
 
 configure_and_build() {  # folder, sanitizers, [targets...]
   local dir="$1" sanitizers="$2"
@@ -30,8 +31,11 @@ configure_and_build() {  # folder, sanitizers, [targets...]
   cmake --build "$root/$dir" --parallel "$(nproc)" "${target_args[@]}"
 }
 
+# The closing line of a pass says whether it failed, so that a CI log's tail tells the whole story.
+report() { [ "$1" -eq 0 ] && echo ", passed" || echo ", FAILED (ctest exit $1)"; }
+
 run_asan() {
-  local start=$SECONDS
+  local start=$SECONDS status=0
   configure_and_build build-asan address,undefined
   # OpenBLAS runs single-threaded here only to keep 2-core CI machines from oversubscribing while
   # ctest runs tests in parallel; ASan itself handles OpenBLAS's threads fine.
@@ -40,30 +44,31 @@ run_asan() {
     ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:abort_on_error=0" \
     LSAN_OPTIONS="suppressions=$root/scripts/sanitizers/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-    ctest --output-on-failure --parallel "$(nproc)" -E "$ASAN_EXCLUDE" ${CTEST_ARGS:-})
-  echo "sanitize: ASan+UBSan pass took $((SECONDS - start)) s"
+    ctest --output-on-failure --parallel "$(nproc)" -E "$ASAN_EXCLUDE" ${CTEST_ARGS:-}) || status=$?
+  echo "sanitize: ASan+UBSan pass took $((SECONDS - start)) s$(report "$status")"
+  return "$status"
 }
 
 run_tsan() {
-  local start=$SECONDS
-  local targets=(autograd_graph_test)
-  for f in "$root"/tests/optim/*_test.cpp "$root"/tests/reliability/reproducibility_test.cpp \
-           "$root"/tests/autograd/threads_test.cpp; do
-    [ -e "$f" ] || continue
-    local folder name
-    folder="$(basename "$(dirname "$f")")"
-    name="$(basename "$f" .cpp)"
-    targets+=("${folder}_${name}")
+  local start=$SECONDS targets=() program f status=0
+  for program in "${TSAN_PROGRAMS[@]}"; do
+    for f in "$root"/tests/$program"_test.cpp"; do
+      [ -e "$f" ] || continue
+      targets+=("$(basename "$(dirname "$f")")_$(basename "$f" .cpp)")
+    done
   done
   configure_and_build build-tsan thread "${targets[@]}"
   # OPENBLAS_NUM_THREADS=1: OpenBLAS is not instrumented and its worker threads hand work over by
-  # spinning on plain memory, which TSan cannot see as synchronisation; every GEMM would be reported
-  # as a race. Our own threading (TBB) is what this pass is for.
+  # spinning on plain memory, which TSan cannot see as synchronisation; a multi-threaded GEMM would
+  # be reported as a race. Our own threading (TBB) is what this pass is for. (Tests that call
+  # tg::set_num_threads(2) raise OpenBLAS's count again, but their products are below the size at
+  # which OpenBLAS starts using its threads.)
   (cd "$root/build-tsan" &&
     OPENBLAS_NUM_THREADS=1 \
     TSAN_OPTIONS="suppressions=$root/scripts/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \
-    ctest --output-on-failure --parallel "$(nproc)" -R "$TSAN_TESTS" ${CTEST_ARGS:-})
-  echo "sanitize: TSan pass took $((SECONDS - start)) s"
+    ctest --output-on-failure --parallel "$(nproc)" -R "$TSAN_TESTS" ${CTEST_ARGS:-}) || status=$?
+  echo "sanitize: TSan pass took $((SECONDS - start)) s$(report "$status")"
+  return "$status"
 }
 
 case "$which" in
