@@ -193,15 +193,9 @@ TEST(RecurrentCells, BadShapesNameTheOpAndShapes) {
 namespace tg {
 namespace {
 
-/// Restores the thread setting a test changes.
-struct ThreadsGuard {
-  int saved = get_num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
-
 // With two threads a batch of 16 rows runs as two ranges of 8 on two cores; nothing may change.
 TEST(RecurrentCell, SplittingTheBatchOverTwoThreadsGivesTheSameBits) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   constexpr std::size_t rows = 16, hidden = 5;
   for (int kind = 0; kind < 4; ++kind) {
     SCOPED_TRACE(kind);

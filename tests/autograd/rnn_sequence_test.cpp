@@ -75,12 +75,6 @@ Tensor composed(Kind k, const std::vector<Tensor>& v, const std::vector<std::siz
   return stack(rows, 0);
 }
 
-/// Restores the thread setting a test changes.
-struct ThreadsGuard {
-  int saved = get_num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
-
 std::vector<Tensor> grads_of(const Tensor& out, const Tensor& weights, const std::vector<Tensor>& wrt) {
   Tensor loss = sum(out * weights);
   return grad(std::span<const Tensor>(&loss, 1), wrt);
@@ -178,7 +172,7 @@ std::vector<Tensor> both_directions_inputs(Kind k, bool bias, std::uint64_t seed
 }
 
 TEST(RecurrentBidirectional, EqualsTwoSingleDirectionOpsBitForBitOnOneAndTwoThreads) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     for (Kind k : kKinds)
@@ -199,7 +193,7 @@ TEST(RecurrentBidirectional, EqualsTwoSingleDirectionOpsBitForBitOnOneAndTwoThre
 }
 
 TEST(RecurrentSequence, SplittingTheBatchOverTwoThreadsGivesTheSameBits) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   const std::vector<std::size_t> lengths{5, 1, 3, 5, 2, 4, 5, 5, 3, 1, 2, 5, 4, 4, 5, 2};  // 16 rows: two tasks of 8
   for (Kind k : kKinds)
     for (bool reverse : {false, true}) {
@@ -218,7 +212,7 @@ TEST(RecurrentSequence, SplittingTheBatchOverTwoThreadsGivesTheSameBits) {
 }
 
 TEST(RecurrentBidirectional, GradcheckUnevenLengths) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   set_num_threads(2);  // the parallel path
   for (Kind k : kKinds)
     EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return bidirectional(k, v, kUneven); },

@@ -15,17 +15,12 @@ extern "C" int openblas_get_num_threads();
 namespace tg {
 namespace {
 
-struct ThreadsGuard {
-  int saved = get_num_threads();
-  ~ThreadsGuard() { set_num_threads(saved); }
-};
-
 TEST(Threads, SetNumThreadsRejectsNegativeCounts) {
   EXPECT_THROW(set_num_threads(-1), ValueError);
 }
 
 TEST(Threads, ParallelTasksRunsEveryTaskOnceInOrderOnOneThread) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   set_num_threads(1);
   std::vector<std::size_t> order;
   parallel_tasks(4, [&](std::size_t i) { order.push_back(i); });
@@ -33,7 +28,7 @@ TEST(Threads, ParallelTasksRunsEveryTaskOnceInOrderOnOneThread) {
 }
 
 TEST(Threads, ParallelTasksUseTwoThreadsWithSingleThreadedBlasMeanwhile) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   set_num_threads(2);
   const int blas_before = openblas_get_num_threads();
   std::atomic<int> waiting{0};
@@ -56,7 +51,7 @@ TEST(Threads, ParallelTasksUseTwoThreadsWithSingleThreadedBlasMeanwhile) {
 }
 
 TEST(Threads, ParallelTasksRethrowAndRestoreBlas) {
-  ThreadsGuard guard;
+  test::ThreadsGuard guard;
   set_num_threads(2);
   const int blas_before = openblas_get_num_threads();
   EXPECT_THROW(parallel_tasks(2, [](std::size_t i) { if (i == 1) throw std::runtime_error("task 1"); }),

@@ -21,6 +21,18 @@ Tensor random_input(const Shape& shape, std::uint64_t seed = 1, double scale = 1
                                         const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                         const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 
+/// Restores tg::set_num_threads's setting when a test that changes it ends (also on failure).
+///
+///     test::ThreadsGuard guard;
+///     set_num_threads(2);
+struct ThreadsGuard {
+  int saved = get_num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+  ThreadsGuard() = default;
+  ThreadsGuard(const ThreadsGuard&) = delete;
+  ThreadsGuard& operator=(const ThreadsGuard&) = delete;
+};
+
 /// Max |a - b| over two tensors of the same shape (as float64).
 double max_abs_diff(const Tensor& a, const Tensor& b);
 
