@@ -1,6 +1,7 @@
 #include "autograd/tensor.hpp"
 
 #include "autograd/graph.hpp"
+#include "autograd/memory.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/random.hpp"
 
@@ -8,6 +9,11 @@
 #include <ostream>
 
 namespace tg {
+namespace {
+// Tensors own the big buffers, so the allocator settings of autograd/memory.hpp are applied when this
+// file is loaded; a static link that uses Tensor cannot leave them out.
+[[maybe_unused]] const bool malloc_settings_applied = detail::tune_malloc();
+}  // namespace
 
 TensorImpl& Tensor::impl() const {
   if (!impl_) fail<ValueError>("use of an undefined Tensor (default-constructed, or an unused grad() result)");
