@@ -86,8 +86,8 @@ Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weigh
 // One op for the two directions of a layer: `forward` runs over time left to right, `reverse` right
 // to left, each exactly as the single-direction op above (the same numbers, bit for bit). When
 // set_num_threads allows two threads, the two directions run at the same time, one per core, each
-// with single-threaded BLAS, in forward and in backward; the weight gradients, one large product per
-// direction, come after with all of BLAS's threads. Returns (2, L + S, N, H): the single-direction
+// with its products on its core, in forward and in backward; the weight gradients, one large product per
+// direction, come after, split over all the cores. Returns (2, L + S, N, H): the single-direction
 // op's packed result for each direction. Both directions share shapes, dtype and bias presence.
 
 /// The operands of one direction of a sequence op; c0 only for the LSTM, bias_hh may be undefined.

@@ -8,39 +8,24 @@
 #include <tbb/blocked_range.h>
 #include <tbb/partitioner.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
-
-extern "C" void openblas_set_num_threads(int);
-extern "C" int openblas_get_num_threads();
+#include <utility>
 
 namespace tg {
 
 namespace {
 std::mutex mutex;
 std::unique_ptr<tbb::global_control> control;
-int current = 0;
+std::atomic<int> current{0};
 
-// OpenBLAS's thread count is process-wide, so while any thread is inside parallel_tasks every
-// product in the process runs on one thread. The first to enter saves the count (e.g. from
-// OPENBLAS_NUM_THREADS), the last to leave restores it, also when a task throws.
-std::mutex blas_mutex;
-int blas_users = 0, blas_saved = 0;
+// Set while this thread runs a task of parallel_tasks; products there stay on this thread.
+thread_local bool inside_task = false;
 
-struct SingleThreadedBlas {
-  SingleThreadedBlas() {
-    std::lock_guard lock(blas_mutex);
-    if (blas_users++ == 0) {
-      blas_saved = openblas_get_num_threads();
-      openblas_set_num_threads(1);
-    }
-  }
-  ~SingleThreadedBlas() {
-    std::lock_guard lock(blas_mutex);
-    if (--blas_users == 0) openblas_set_num_threads(blas_saved);
-  }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+struct InsideTask {
+  bool saved = std::exchange(inside_task, true);
+  ~InsideTask() { inside_task = saved; }
 };
 }  // namespace
 
@@ -49,29 +34,31 @@ void set_num_threads(int threads) {
   std::lock_guard lock(mutex);
   const int n = threads == 0 ? tbb::info::default_concurrency() : threads;
   control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, n);
-  openblas_set_num_threads(n);
   current = n;
 }
 
 int get_num_threads() {
-  std::lock_guard lock(mutex);
-  return current ? current : tbb::info::default_concurrency();
+  const int n = current.load();
+  return n ? n : tbb::info::default_concurrency();
 }
 
 void parallel_tasks(std::size_t count, const std::function<void(std::size_t)>& task) {
-  const int threads = get_num_threads();
-  if (count < 2 || threads < 2) {
+  if (count < 2 || get_num_threads() < 2) {
     for (std::size_t i = 0; i < count; ++i) task(i);
     return;
   }
-  SingleThreadedBlas blas;
   // simple_partitioner with grain 1: every task its own TBB task, so two tasks do get two threads.
   detail::parallel_for(
       tbb::blocked_range<std::size_t>(0, count, 1),
       [&](const tbb::blocked_range<std::size_t>& r) {
+        InsideTask inside;
         for (std::size_t i = r.begin(); i != r.end(); ++i) task(i);
       },
       tbb::simple_partitioner());
 }
+
+namespace detail {
+bool in_parallel_task() { return inside_task; }
+}  // namespace detail
 
 }  // namespace tg

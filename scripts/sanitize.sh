@@ -16,8 +16,8 @@ which="${1:-all}"
 # that the unit tests and gradchecks of the same layers already run, and would dominate CI's time.
 ASAN_EXCLUDE="${ASAN_EXCLUDE:-^install\\.|Learning}"
 # Tests of code that runs on more than one thread, and the test programs that hold them.
-TSAN_TESTS="${TSAN_TESTS:-^(autograd\\.Graph\\.TwoThreads|autograd\\.Threads\\.|autograd\\.(Recurrent|RnnCell|LstmCell|GruCell)|optim\\.|reliability\\.Reproducibility)}"
-TSAN_PROGRAMS=(autograd/graph autograd/threads autograd/rnn_sequence autograd/rnn_cells 'optim/*' reliability/reproducibility)
+TSAN_TESTS="${TSAN_TESTS:-^(autograd\\.Graph\\.TwoThreads|autograd\\.Threads\\.|autograd\\.BlasSplit\\.|autograd\\.(Recurrent|RnnCell|LstmCell|GruCell)|optim\\.|reliability\\.Reproducibility)}"
+TSAN_PROGRAMS=(autograd/graph autograd/threads autograd/blas_split autograd/rnn_sequence autograd/rnn_cells 'optim/*' reliability/reproducibility)
 
 configure_and_build() {  # folder, sanitizers, [targets...]
   local dir="$1" sanitizers="$2"
@@ -60,9 +60,8 @@ run_tsan() {
   configure_and_build build-tsan thread "${targets[@]}"
   # OPENBLAS_NUM_THREADS=1: OpenBLAS is not instrumented and its worker threads hand work over by
   # spinning on plain memory, which TSan cannot see as synchronisation; a multi-threaded GEMM would
-  # be reported as a race. Our own threading (TBB) is what this pass is for. (Tests that call
-  # tg::set_num_threads(2) raise OpenBLAS's count again, but their products are below the size at
-  # which OpenBLAS starts using its threads.)
+  # be reported as a race. tapegrad keeps OpenBLAS on one thread anyway (it splits products over
+  # TBB, which is what this pass is for); the variable keeps OpenBLAS from starting its workers.
   (cd "$root/build-tsan" &&
     OPENBLAS_NUM_THREADS=1 \
     TSAN_OPTIONS="suppressions=$root/scripts/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \

@@ -1,26 +1,81 @@
 #include "autograd/ops/blas.hpp"
 
+#include "autograd/threads.hpp"
+
 #include <cblas.h>
+
+#include <algorithm>
+#include <type_traits>
 
 namespace tg::detail {
 
 namespace {
+
 CBLAS_TRANSPOSE op(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
 int i(std::size_t v) { return static_cast<int>(v); }
+
+// OpenBLAS runs on one thread, always: tapegrad splits a large product into one block of rows or
+// columns per core and runs the blocks as TBB tasks. TBB is then the only thread pool, so no idle
+// OpenBLAS thread spins on a core that a TBB task needs (docs/design.md, Threads).
+const bool blas_single_threaded = [] {
+  openblas_set_num_threads(1);
+  return true;
+}();
+
+// Below this many FLOPs per block, handing a block to another thread costs more than it saves.
+constexpr std::size_t kMinFlopsPerBlock = std::size_t{1} << 22;
+// Blocks start at multiples of this many rows or columns, a whole number of BLAS micro-panels.
+constexpr std::size_t kBlockAlign = 32;
+
+template <class T>
+void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+}
+
+/// How many blocks to split an m x n x k product into: one per thread, unless the blocks would be
+/// too small, or this thread is already one of several tasks sharing the cores.
+std::size_t block_count(std::size_t m, std::size_t n, std::size_t k) {
+  if (in_parallel_task()) return 1;
+  const auto threads = static_cast<std::size_t>(get_num_threads());
+  const std::size_t flops = 2 * m * n * k;
+  const std::size_t widest = std::max(m, n);
+  return std::max<std::size_t>(1, std::min({threads, flops / kMinFlopsPerBlock, widest / kBlockAlign}));
+}
+
 }  // namespace
 
-template <>
-void gemm<float>(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
   if (m == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+  // Only float products are split. OpenBLAS's float kernels give every element of C the same bits
+  // wherever the block around it starts (tested on thousands of shapes above kMinFlopsPerBlock);
+  // its double kernels round a quarter of such shapes differently at the block edges, and float64
+  // is for checking gradients, where the bits matter more than the time.
+  const std::size_t blocks = std::is_same_v<T, float> ? block_count(m, n, k) : 1;
+  if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+  // Split the wider side of C, so that the operand every block packs again whole is the smaller one.
+  const bool by_rows = m >= n;
+  const std::size_t extent = by_rows ? m : n;
+  const std::size_t step = (extent + blocks - 1) / blocks;
+  const std::size_t block = (step + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+  parallel_tasks((extent + block - 1) / block, [&](std::size_t part) {
+    const std::size_t begin = part * block, size = std::min(block, extent - begin);
+    if (by_rows)
+      blas_gemm(ta, tb, size, n, k, alpha, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc);
+    else
+      blas_gemm(ta, tb, m, size, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
+  });
 }
 
-template <>
-void gemm<double>(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-                  std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
-  if (m == 0 || n == 0) return;
-  cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
-}
+template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
+                          const float*, std::size_t, float, float*, std::size_t);
+template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
+                           const double*, std::size_t, double, double*, std::size_t);
 
 }  // namespace tg::detail

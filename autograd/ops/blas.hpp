@@ -1,5 +1,6 @@
 #pragma once
-// Row-major GEMM on contiguous buffers, for float and double (cblas under the hood).
+// Row-major GEMM on contiguous buffers, for float and double: single-threaded cblas calls, large
+// products split over the threads of tg::set_num_threads (blas.cpp).
 #include <cstddef>
 
 namespace tg::detail {

@@ -40,7 +40,7 @@ struct Task {
 std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch);
 
 /// body(rows) for row ranges that cover [0, n), at the same time on the cores the setting allows
-/// (parallel_tasks: single-threaded BLAS meanwhile). Bit-identical to one call over all rows.
+/// (parallel_tasks: each task's products stay on its core). Bit-identical to one call over all rows.
 template <class Body>
 void for_row_ranges(std::size_t n, Body&& body) {
   const std::vector<Task> tasks = split_into_tasks(1, n);

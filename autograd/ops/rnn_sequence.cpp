@@ -216,8 +216,8 @@ struct DirectionOperands {
 
 // One node for one or two directions of a layer. With more than one thread, the directions and row
 // ranges of split_into_tasks run at the same time, one per core, in forward and in backward
-// (parallel_tasks: single-threaded BLAS meanwhile); the weight gradients, one large product per
-// direction, come after with all of BLAS's threads. The result is (L + S, N, H) for one direction
+// (parallel_tasks: each task's products stay on its core); the weight gradients, one large product per
+// direction, come after, split over all the cores. The result is (L + S, N, H) for one direction
 // and (2, L + S, N, H) for two.
 template <class T>
 Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, const std::vector<DirectionOperands>& ops,
