@@ -24,13 +24,19 @@ namespace tg {
 template <class T>
 class BackwardContext {
  public:
-  BackwardContext(Node& node, BackwardRun& run, const xt::xarray<T>& grad, const xt::xarray<T>& output)
+  BackwardContext(Node& node, BackwardRun& run, const xt::xarray<T>& grad, const TensorImpl* output)
       : node_(node), run_(run), grad_(grad), output_(output) {}
 
   /// d loss / d output.
   const xt::xarray<T>& grad() const { return grad_; }
-  /// The op's forward value.
-  const xt::xarray<T>& output() const { return output_; }
+  /// The op's forward value; only for ops recorded with OutputUse::ReadInBackward (the default).
+  const xt::xarray<T>& output() const {
+    if (!node_.reads_output)
+      fail<GraphError>("backward of '{}' reads its output, but the op was recorded with OutputUse::NotRead, so the "
+                       "output may be gone; record it with OutputUse::ReadInBackward",
+                       node_.name);
+    return std::get<xt::xarray<T>>(output_->value);
+  }
   /// The forward value of input i.
   const xt::xarray<T>& input(std::size_t i) const {
     return std::get<xt::xarray<T>>(node_.inputs[i]->value);
@@ -78,7 +84,7 @@ class BackwardContext {
   Node& node_;
   BackwardRun& run_;
   const xt::xarray<T>& grad_;
-  const xt::xarray<T>& output_;
+  const TensorImpl* output_;
 };
 
 namespace detail {
@@ -93,17 +99,25 @@ inline void check_same_dtype(const char* op, std::initializer_list<Tensor> input
 void check_anomaly(const Node* node, const char* op, const Value& value, const char* phase);
 }  // namespace detail
 
+/// Whether an op's backward reads its own output (ctx.output()). An output nobody reads in backward
+/// is freed as soon as nothing else holds it: a temporary such as the logits fed straight into a
+/// loss goes when the loss's backward is done with it, instead of living on through the backward of
+/// the product that made it. Reading the output of an op recorded with NotRead is a GraphError.
+enum class OutputUse { ReadInBackward, NotRead };
+
 /// Wraps `value` in a tensor and, when any input requires grad and grad mode is on, records a node
 /// with `backward` (callable as `backward(BackwardContext<T>&)`).
 template <class T, class Backward>
-Tensor record(const char* name, xt::xarray<T>&& value, std::span<const Tensor> inputs, Backward&& backward) {
+Tensor record(const char* name, xt::xarray<T>&& value, std::span<const Tensor> inputs, Backward&& backward,
+              OutputUse use = OutputUse::ReadInBackward) {
   auto impl = std::make_shared<TensorImpl>();
   impl->value = std::move(value);
   if (detail::should_record(inputs)) {
     std::shared_ptr<Node> node = detail::make_node(name, inputs);
-    TensorImpl* out = impl.get();
-    node->backward = [out, fn = std::forward<Backward>(backward)](Node& n, BackwardRun& run) mutable {
-      BackwardContext<T> ctx(n, run, std::get<xt::xarray<T>>(n.grad), std::get<xt::xarray<T>>(out->value));
+    node->output = impl.get();
+    node->reads_output = use == OutputUse::ReadInBackward;
+    node->backward = [fn = std::forward<Backward>(backward)](Node& n, BackwardRun& run) mutable {
+      BackwardContext<T> ctx(n, run, std::get<xt::xarray<T>>(n.grad), n.output);
       fn(ctx);
     };
     impl->grad_fn = std::move(node);
@@ -114,15 +128,16 @@ Tensor record(const char* name, xt::xarray<T>&& value, std::span<const Tensor> i
 }
 
 template <class T, class Backward>
-Tensor record(const char* name, xt::xarray<T>&& value, std::initializer_list<Tensor> inputs,
-              Backward&& backward) {
-  return record<T>(name, std::move(value), detail::as_span(inputs), std::forward<Backward>(backward));
+Tensor record(const char* name, xt::xarray<T>&& value, std::initializer_list<Tensor> inputs, Backward&& backward,
+              OutputUse use = OutputUse::ReadInBackward) {
+  return record<T>(name, std::move(value), detail::as_span(inputs), std::forward<Backward>(backward), use);
 }
 
 /// The same for ops with a run-time number of inputs (concat, stack).
 template <class T, class Backward>
-Tensor record(const char* name, xt::xarray<T>&& value, const std::vector<Tensor>& inputs, Backward&& backward) {
-  return record<T>(name, std::move(value), std::span<const Tensor>(inputs), std::forward<Backward>(backward));
+Tensor record(const char* name, xt::xarray<T>&& value, const std::vector<Tensor>& inputs, Backward&& backward,
+              OutputUse use = OutputUse::ReadInBackward) {
+  return record<T>(name, std::move(value), std::span<const Tensor>(inputs), std::forward<Backward>(backward), use);
 }
 
 }  // namespace tg

@@ -14,8 +14,11 @@ thread_local std::string scope_path;
 std::atomic<std::uint64_t> tape_position{0};
 std::atomic<std::uint64_t> run_counter{0};
 
+/// A node waiting for its backward, and its output when the backward reads it (else the output may
+/// be freed before the node runs, as soon as its consumers' backwards are done).
 struct Queued {
   std::uint64_t position;
+  std::shared_ptr<Node> node;
   std::shared_ptr<TensorImpl> output;
   bool operator<(const Queued& other) const { return position < other.position; }
 };
@@ -162,7 +165,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
       fail<GraphError>("backward: output {} does not require grad (built from constants, or under NoGradGuard)",
                        i);
     Tensor seed = seed_for(root, grad_outputs.empty() ? nullptr : &grad_outputs[i]);
-    Node* node = root.grad_fn().get();
+    const std::shared_ptr<Node>& node = root.grad_fn();
     if (node && node->released)
       fail<GraphError>("backward: the graph of '{}' was freed by an earlier backward; pass retain_graph=true "
                        "to the first backward to go through it twice",
@@ -177,22 +180,22 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
     add_into(node->grad, seed.impl().value);
     if (node->queued_in_run != run.id) {
       node->queued_in_run = run.id;
-      queue.push({node->position, root.impl_ptr()});
+      queue.push({node->position, node, node->reads_output ? root.impl_ptr() : nullptr});
     }
   }
 
   try {
     while (!queue.empty()) {
-      std::shared_ptr<TensorImpl> output = queue.top().output;
+      const Queued entry = queue.top();
       queue.pop();
-      Node& node = *output->grad_fn;
+      Node& node = *entry.node;
       if (node.released)
         fail<GraphError>("backward: the graph through '{}' was freed by an earlier backward; pass "
                          "retain_graph=true to the first backward to go through it twice",
                          node.name);
       if (captured)
         for (auto& [impl, value] : *captured)
-          if (impl == output.get()) add_into(value, node.grad);
+          if (impl == node.output) add_into(value, node.grad);
       if (!std::holds_alternative<std::monostate>(node.grad)) {
         node.backward(node, run);
         if (anomaly_mode_enabled)
@@ -208,7 +211,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
           Node* next = input->grad_fn.get();
           if (next && input->requires_grad && next->queued_in_run != run.id) {
             next->queued_in_run = run.id;
-            queue.push({next->position, input});
+            queue.push({next->position, input->grad_fn, next->reads_output ? input : nullptr});
           }
         }
       }
@@ -221,7 +224,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
     }
   } catch (...) {
     while (!queue.empty()) {  // leave no half-accumulated gradients behind
-      queue.top().output->grad_fn->grad = std::monostate{};
+      queue.top().node->grad = std::monostate{};
       queue.pop();
     }
     throw;

@@ -25,6 +25,8 @@ struct Node {
   std::uint64_t queued_in_run = 0;                // run id that queued this node
   bool released = false;                          // freed by a backward without retain_graph
   std::string where;                              // module path at record time (may be empty)
+  const TensorImpl* output = nullptr;             // the op's result, for identity only: it may be gone
+  bool reads_output = true;                       // backward reads the output's value (so it is kept)
 
   Node() = default;
   Node(const Node&) = delete;

@@ -95,8 +95,8 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
       });
       if (ctx.node().inputs.size() > 2) ctx.accumulate(2, xt::xarray<T>(xt::sum(ctx.grad(), {0, 2})));
     };
-    if (bias.defined()) return record<T>("conv1d", std::move(y), {x, weight, bias}, backward);
-    return record<T>("conv1d", std::move(y), {x, weight}, backward);
+    if (bias.defined()) return record<T>("conv1d", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
+    return record<T>("conv1d", std::move(y), {x, weight}, backward, OutputUse::NotRead);
   });
 }
 

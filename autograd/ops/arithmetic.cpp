@@ -13,7 +13,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
     return record<T>("add", xt::xarray<T>(a.data<T>() + b.data<T>()), {a, b}, [](BackwardContext<T>& ctx) {
       ctx.accumulate(0, ctx.grad());
       ctx.accumulate(1, ctx.grad());
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -24,7 +24,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     return record<T>("sub", xt::xarray<T>(a.data<T>() - b.data<T>()), {a, b}, [](BackwardContext<T>& ctx) {
       ctx.accumulate(0, ctx.grad());
       ctx.accumulate(1, -ctx.grad());
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -35,7 +35,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     return record<T>("mul", xt::xarray<T>(a.data<T>() * b.data<T>()), {a, b}, [](BackwardContext<T>& ctx) {
       ctx.accumulate(0, ctx.grad() * ctx.input(1));
       ctx.accumulate(1, ctx.grad() * ctx.input(0));
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -55,7 +55,7 @@ Tensor neg(const Tensor& x) {
   detail::check_defined("neg", x);
   return visit_dtype(x.dtype(), [&]<class T>() {
     return record<T>("neg", xt::xarray<T>(-x.data<T>()), {x},
-                     [](BackwardContext<T>& ctx) { ctx.accumulate(0, -ctx.grad()); });
+                     [](BackwardContext<T>& ctx) { ctx.accumulate(0, -ctx.grad()); }, OutputUse::NotRead);
   });
 }
 

@@ -35,7 +35,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
     xt::xarray<T> y = x.data<T>() * mask;
     return record<T>("dropout", std::move(y), {x}, [mask = std::move(mask)](BackwardContext<T>& ctx) {
       ctx.accumulate(0, ctx.grad() * mask);
-    });
+    }, OutputUse::NotRead);
   });
 }
 

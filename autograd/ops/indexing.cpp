@@ -36,7 +36,7 @@ Tensor gather(const char* name, const Tensor& x, std::size_t axis, const IndexAr
                                  dy + (o * rows + r) * inner, inner, true);
           }
       });
-    });
+    }, OutputUse::NotRead);
   });
 }
 

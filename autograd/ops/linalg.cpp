@@ -48,7 +48,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
           gemm<T>(true, false, k, m, n, 1, pa + i * n * k, k, dc + i * n * m, m, fresh ? 0 : 1, db.data() + i * k * m,
                   m);
       });
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -90,8 +90,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
             for (std::size_t o = 0; o < out; ++o) db.data()[o] += dy[r * out + o];
         });
     };
-    if (bias.defined()) return record<T>("linear", std::move(y), {x, weight, bias}, backward);
-    return record<T>("linear", std::move(y), {x, weight}, backward);
+    if (bias.defined()) return record<T>("linear", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
+    return record<T>("linear", std::move(y), {x, weight}, backward, OutputUse::NotRead);
   });
 }
 

@@ -79,7 +79,7 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const Cros
               d[targets.data()[r]] -= g;
             }
           });
-        });
+        }, OutputUse::NotRead);
   });
 }
 

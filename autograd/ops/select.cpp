@@ -14,7 +14,7 @@ Tensor where(const Mask& condition, const Tensor& a, const Tensor& b) {
     return record<T>("where", std::move(y), {a, b}, [condition](BackwardContext<T>& ctx) {
       if (ctx.needs_grad(0)) ctx.accumulate(0, xt::where(condition, ctx.grad(), T(0)));
       if (ctx.needs_grad(1)) ctx.accumulate(1, xt::where(condition, T(0), ctx.grad()));
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -29,7 +29,7 @@ Tensor masked_fill(const Tensor& x, const Mask& mask, double value) {
     xt::xarray<T> y = xt::where(mask, static_cast<T>(value), x.data<T>());
     return record<T>("masked_fill", std::move(y), {x}, [mask](BackwardContext<T>& ctx) {
       ctx.accumulate(0, xt::where(mask, T(0), ctx.grad()));
-    });
+    }, OutputUse::NotRead);
   });
 }
 

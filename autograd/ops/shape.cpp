@@ -18,7 +18,7 @@ Tensor reshaped(const char* name, const Tensor& x, const Shape& shape) {
       ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {
         detail::write_or_add(dx.data(), ctx.grad().data(), dx.size(), !fresh);
       });
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -65,7 +65,7 @@ Tensor permuted(const char* name, const Tensor& x, const std::vector<std::size_t
   return visit_dtype(x.dtype(), [&]<class T>() {
     return record<T>(name, permuted(x.data<T>(), perm), {x}, [inverse](BackwardContext<T>& ctx) {
       ctx.accumulate(0, permuted(ctx.grad(), inverse));
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -151,7 +151,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   if (!ok) fail<ShapeError>("expand: cannot expand shape {} to {}", shape_str(from), shape_str(shape));
   return visit_dtype(x.dtype(), [&]<class T>() {
     return record<T>("expand", xt::xarray<T>(xt::broadcast(x.data<T>(), shape)), {x},
-                     [](BackwardContext<T>& ctx) { ctx.accumulate(0, ctx.grad()); });
+                     [](BackwardContext<T>& ctx) { ctx.accumulate(0, ctx.grad()); }, OutputUse::NotRead);
   });
 }
 

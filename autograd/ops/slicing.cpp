@@ -31,7 +31,7 @@ Tensor join(const char* name, const std::vector<Tensor>& tensors, const AxisLayo
         });
         offset += sizes[i];
       }
-    });
+    }, OutputUse::NotRead);
   });
 }
 
@@ -51,7 +51,7 @@ Tensor slice(const char* name, const Tensor& x, std::size_t axis, std::size_t st
         copy_rows(ctx.grad().data(), length, 0, dx.data(), layout.size, start, length, layout.outer, layout.inner,
                   true);
       });
-    });
+    }, OutputUse::NotRead);
   });
 }
 

@@ -1,6 +1,10 @@
-// Tape semantics: accumulation, fan-out, retain_graph, no_grad, detach, grad(), long chains, threads.
+// Tape semantics: accumulation, fan-out, retain_graph, no_grad, detach, grad(), long chains, threads,
+// and when outputs nobody reads in backward are freed.
 #include "support/support.hpp"
 
+#include <autograd/function.hpp>
+
+#include <memory>
 #include <thread>
 
 namespace tg {
@@ -191,6 +195,41 @@ TEST(Graph, AnomalyModeNamesTheOpAndTheModulePath) {
   } catch (const ValueError& e) {
     EXPECT_NE(std::string(e.what()).find("backward of 'sqrt'"), std::string::npos) << e.what();
   }
+}
+
+// y = 2x, recorded with the given OutputUse; its backward notes whether its output still exists.
+Tensor doubled(const Tensor& x, OutputUse use, std::shared_ptr<std::weak_ptr<TensorImpl>> output, bool* alive) {
+  Tensor y = record<double>("doubled", xt::xarray<double>(2.0 * x.data<double>()), {x},
+                            [output, alive](BackwardContext<double>& ctx) {
+                              *alive = !output->expired();
+                              ctx.accumulate(0, 2.0 * ctx.grad());
+                            }, use);
+  *output = y.impl_ptr();
+  return y;
+}
+
+bool output_alive_in_backward(OutputUse use) {
+  Tensor x = leaf({1, 2, 3});
+  auto output = std::make_shared<std::weak_ptr<TensorImpl>>();
+  bool alive = true;
+  Tensor loss = sum(tanh(doubled(x, use, output, &alive)));  // the doubled tensor is a temporary
+  loss.backward();
+  EXPECT_NEAR(x.grad().data<double>()(0), 2 * (1 - std::pow(std::tanh(2.0), 2)), 1e-15);
+  return alive;
+}
+
+TEST(Graph, AnOutputNobodyReadsInBackwardIsFreedBeforeItsOpsBackward) {
+  EXPECT_FALSE(output_alive_in_backward(OutputUse::NotRead));
+  EXPECT_TRUE(output_alive_in_backward(OutputUse::ReadInBackward));  // control: kept for the op's backward
+}
+
+TEST(Graph, ReadingTheOutputOfAnOpRecordedWithNotReadIsAClearError) {
+  Tensor x = leaf({1, 2});
+  Tensor y = record<double>("reads_its_output", xt::xarray<double>(x.data<double>()), {x},
+                            [](BackwardContext<double>& ctx) { ctx.accumulate(0, ctx.grad() * ctx.output()); },
+                            OutputUse::NotRead);
+  EXPECT_TRUE(test::throws<GraphError>([&] { sum(y).backward(); },
+                                       {"backward of 'reads_its_output' reads its output", "OutputUse::NotRead"}));
 }
 
 }  // namespace
