@@ -71,6 +71,17 @@ class BackwardContext {
     if (buffer) f(*buffer, fresh);
   }
 
+  /// Input i's value, to be turned into its gradient in place, when nothing can read it any more:
+  /// this node holds the only reference, the graph is not retained for another backward, and the
+  /// op that made it does not read its output in backward. Else (or when input i needs no
+  /// gradient) null. The caller must pass it on with accumulate(i, std::move(*value)).
+  xt::xarray<T>* reusable_input(std::size_t i) const {
+    const std::shared_ptr<TensorImpl>& in = node_.inputs[i];
+    if (run_.retain_graph || !in->requires_grad || in.use_count() != 1 || !in->grad_fn || in->grad_fn->reads_output)
+      return nullptr;
+    return std::get_if<xt::xarray<T>>(&in->value);
+  }
+
   Node& node() const { return node_; }
   BackwardRun& run() const { return run_; }
   TensorImpl& input_impl(std::size_t i) const { return *node_.inputs[i]; }

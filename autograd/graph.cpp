@@ -156,6 +156,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
   BackwardRun run;
   run.id = run_counter.fetch_add(1, std::memory_order_relaxed) + 1;
   run.captured = captured;
+  run.retain_graph = retain_graph;
   std::priority_queue<Queued> queue;
 
   for (std::size_t i = 0; i < roots.size(); ++i) {

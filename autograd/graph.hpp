@@ -118,6 +118,7 @@ class BackwardRun {
   std::pair<xt::xarray<T>*, bool> buffer(TensorImpl& input, const Shape& shape);
 
   std::uint64_t id = 0;
+  bool retain_graph = false;
   /// For grad(): leaves whose gradients are captured instead of accumulated into `.grad`.
   std::vector<std::pair<const TensorImpl*, Value>>* captured = nullptr;
 

@@ -2,10 +2,24 @@
 // stability (log-sum-exp shifted by the row maximum); gradchecked against log_softmax + select.
 #include "autograd/ops/common.hpp"
 #include "autograd/ops/kernels.hpp"
+#include "autograd/parallel_for.hpp"
+
+#include <tbb/blocked_range.h>
 
 namespace tg {
 
 namespace {
+
+/// body(r) for every row r < rows, over TBB's threads when the rows hold enough values to pay for
+/// it. Rows are independent, so the result is the same bits on any number of threads.
+template <class Body>
+void for_each_row(std::size_t rows, std::size_t row_size, const Body& body) {
+  constexpr std::size_t kValuesPerTask = std::size_t{1} << 15;
+  const std::size_t grain = std::max<std::size_t>(1, kValuesPerTask / std::max<std::size_t>(row_size, 1));
+  detail::parallel_for(tbb::blocked_range<std::size_t>(0, rows, grain), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+  });
+}
 
 /// Rows that count towards the loss (target not ignored, mask true), their targets checked.
 std::vector<bool> counted_rows(const IndexArray& targets, const CrossEntropyOptions& options, std::size_t classes) {
@@ -49,13 +63,13 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const Cros
     const T* x = logits.data<T>().data();
     std::vector<T> lse(rows, T(0));
     xt::xarray<T> losses = xt::zeros<T>(Shape(targets.shape().begin(), targets.shape().end()));
-    T total = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-      if (!counted[r]) continue;
+    for_each_row(rows, classes, [&](std::size_t r) {
+      if (!counted[r]) return;
       lse[r] = detail::row_logsumexp(x + r * classes, classes);
       losses.data()[r] = lse[r] - x[r * classes + static_cast<std::size_t>(targets.data()[r])];
-      total += losses.data()[r];
-    }
+    });
+    T total = 0;
+    for (std::size_t r = 0; r < rows; ++r) total += losses.data()[r];  // in row order, on one thread
     xt::xarray<T> y = reduction == Reduction::None ? std::move(losses)
                                                     : xt::xarray<T>(reduction == Reduction::Sum
                                                                         ? total
@@ -63,23 +77,32 @@ Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const Cros
     return record<T>(
         "cross_entropy", std::move(y), {logits},
         [lse = std::move(lse), counted, targets, classes, rows, reduction, count](BackwardContext<T>& ctx) {
-          ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {
-            const T* x = ctx.input(0).data();
-            const T* dy = ctx.grad().data();
-            for (std::size_t r = 0; r < rows; ++r) {
-              T* d = dx.data() + r * classes;
+          const T* dy = ctx.grad().data();
+          // dx = dl * (softmax(x) - onehot), row by row, from x into d (which may be x itself).
+          auto write = [&](const T* x, T* dx, bool add) {
+            for_each_row(rows, classes, [&](std::size_t r) {
+              T* d = dx + r * classes;
               if (!counted[r]) {
-                if (fresh) std::fill(d, d + classes, T(0));
-                continue;
+                if (!add) std::fill(d, d + classes, T(0));
+                return;
               }
               const T g = reduction == Reduction::None ? dy[r]
                           : reduction == Reduction::Sum ? dy[0]
                                                         : dy[0] / static_cast<T>(count);
-              detail::scaled_exp(x + r * classes, lse[r], g, d, classes, !fresh);
+              detail::scaled_exp(x + r * classes, lse[r], g, d, classes, add);
               d[targets.data()[r]] -= g;
-            }
-          });
-        }, OutputUse::NotRead);
+            });
+          };
+          // Logits nobody else can read (a model's output fed straight into the loss) become their
+          // own gradient, in place: one logits-sized buffer fewer at the peak of a step.
+          if (xt::xarray<T>* x = ctx.reusable_input(0)) {
+            write(x->data(), x->data(), false);
+            ctx.accumulate(0, std::move(*x));
+            return;
+          }
+          ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) { write(ctx.input(0).data(), dx.data(), !fresh); });
+        },
+        OutputUse::NotRead);
   });
 }
 

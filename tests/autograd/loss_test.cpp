@@ -108,6 +108,52 @@ TEST(CrossEntropy, FiniteAtLargeLogits) {
   }
 }
 
+// y = x (a copy), recorded with NotRead; its backward records where its incoming gradient lives.
+Tensor spy(const Tensor& x, const float** output_data, const float** grad_data) {
+  xt::xarray<float> y = x.data<float>();
+  *output_data = y.data();
+  return record<float>("spy", std::move(y), {x}, [grad_data](BackwardContext<float>& ctx) {
+    *grad_data = ctx.grad().data();
+    ctx.accumulate(0, ctx.grad());
+  }, OutputUse::NotRead);
+}
+
+struct InPlaceRun {
+  xt::xarray<float> grad;
+  bool in_place = false;
+};
+
+// The gradient of x through cross_entropy(spy(x)), with the logits held by the caller or not, and
+// with the graph retained or not.
+InPlaceRun cross_entropy_grad(bool hold_logits, bool retain_graph) {
+  test::ThreadsGuard guard;
+  set_num_threads(2);  // 300 rows of 500 run as parallel row blocks
+  xt::xarray<float> values = xt::empty<float>({300, 500});
+  for (std::size_t i = 0; i < 300; ++i)
+    for (std::size_t j = 0; j < 500; ++j) values(i, j) = 3 * std::sin(0.7f * i + 1.3f * j);
+  Tensor x = from_array(std::move(values), true);
+  IndexArray t = xt::empty<Index>({300});
+  for (std::size_t i = 0; i < 300; ++i) t(i) = static_cast<Index>(i * 37 % 500);
+  t(5) = -100;  // an ignored row
+  const float *output_data = nullptr, *grad_data = nullptr;
+  Tensor held = spy(x, &output_data, &grad_data);
+  Tensor loss = cross_entropy(hold_logits ? held : Tensor(held), t);
+  if (!hold_logits) held = Tensor();
+  loss.backward(Tensor(), retain_graph);
+  return {x.grad().data<float>(), grad_data == output_data};
+}
+
+TEST(CrossEntropy, TurnsLogitsNobodyElseReadsIntoTheirGradientInPlace) {
+  const InPlaceRun reused = cross_entropy_grad(/*hold_logits=*/false, /*retain_graph=*/false);
+  const InPlaceRun held = cross_entropy_grad(/*hold_logits=*/true, false);
+  const InPlaceRun retained = cross_entropy_grad(false, /*retain_graph=*/true);
+  EXPECT_TRUE(reused.in_place);
+  EXPECT_FALSE(held.in_place) << "the caller still holds the logits";
+  EXPECT_FALSE(retained.in_place) << "the graph is kept for another backward";
+  EXPECT_EQ(reused.grad, held.grad);  // the same bits either way
+  EXPECT_EQ(retained.grad, held.grad);
+}
+
 TEST(CrossEntropy, Errors) {
   Tensor x = zeros({2, 3, 4});
   EXPECT_TRUE(throws<IndexError>([&] { cross_entropy(x, IndexArray{{0, 1, 4}, {0, 0, 0}}); },
