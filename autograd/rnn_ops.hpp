@@ -61,6 +61,19 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
 // is zero and the state is frozen, and `reverse` processes time backwards, so that each sequence
 // starts at its own last valid step. gates_x is (L, N, G*H) and h0 (N, H), c0 (N, H).
 
+/// The operands of one direction of a sequence op; c0 only for the LSTM, bias_hh may be undefined.
+/// Either gates_x, or the layer input x (L, N, I) with weight_ih (G*H, I) and optionally bias_ih:
+/// the op then computes gates_x = x W_ih^T + b_ih itself, keeps it only for the forward (one
+/// (L, N, G*H) buffer fewer through backward), and gives x, W_ih and b_ih their gradients with the
+/// same products `linear` would, so the numbers are the same bits.
+///
+///     Tensor out = tg::lstm_sequence({.h0 = h0, .c0 = c0, .weight_hh = w_hh, .bias_hh = b_hh,
+///                                     .x = x, .weight_ih = w_ih, .bias_ih = b_ih});
+struct SequenceOperands {
+  Tensor gates_x, h0, c0, weight_hh, bias_hh;
+  Tensor x = {}, weight_ih = {}, bias_ih = {};
+};
+
 /// Elman RNN over a sequence; returns (L + 1, N, H): outputs, then h_n.
 ///
 ///     Tensor out = tg::rnn_sequence(tg::linear(x, w_ih, b_ih), h0, w_hh, b_hh);
@@ -82,6 +95,14 @@ Tensor lstm_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& c0, 
 Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weight_hh, const Tensor& bias_hh,
                     bool reset_after = true, const std::vector<std::size_t>& lengths = {}, bool reverse = false);
 
+/// The three ops above on SequenceOperands, which may give x and weight_ih instead of gates_x.
+Tensor rnn_sequence(const SequenceOperands& operands, RnnNonlinearity nonlinearity = RnnNonlinearity::Tanh,
+                    const std::vector<std::size_t>& lengths = {}, bool reverse = false);
+Tensor lstm_sequence(const SequenceOperands& operands, const std::vector<std::size_t>& lengths = {},
+                     bool reverse = false);
+Tensor gru_sequence(const SequenceOperands& operands, bool reset_after = true,
+                    const std::vector<std::size_t>& lengths = {}, bool reverse = false);
+
 // ---- both directions of a bidirectional layer -----------------------------------------------------
 // One op for the two directions of a layer: `forward` runs over time left to right, `reverse` right
 // to left, each exactly as the single-direction op above (the same numbers, bit for bit). When
@@ -90,10 +111,6 @@ Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weigh
 // direction, come after, split over all the cores. Returns (2, L + S, N, H): the single-direction
 // op's packed result for each direction. Both directions share shapes, dtype and bias presence.
 
-/// The operands of one direction of a sequence op; c0 only for the LSTM, bias_hh may be undefined.
-struct SequenceOperands {
-  Tensor gates_x, h0, c0, weight_hh, bias_hh;
-};
 
 /// Both directions of a bidirectional Elman layer; returns (2, L + 1, N, H).
 ///

@@ -15,35 +15,39 @@ Unrolled unpack(const Tensor& packed, std::size_t steps) {
   return {narrow(packed, 0, 0, steps), final};
 }
 
+/// One direction's operands: the layer input x with W_ih and b_ih, so that the sequence op computes
+/// the input projection itself and keeps it only for its forward.
+SequenceOperands operands_of(const CellWeights& w, const Tensor& x, const RecurrentState& state) {
+  return {Tensor(), state.h, state.c, w.weight_hh, w.bias_hh, x, w.weight_ih, w.bias_ih};
+}
+
 /// The whole sequence as one op (autograd/rnn_ops.hpp).
-Unrolled unroll_sequence(const CellSpec& spec, const CellWeights& w, const Tensor& gates_x,
-                         const RecurrentState& state, const std::vector<std::size_t>& lengths, bool reverse) {
+Unrolled unroll_sequence(const CellSpec& spec, const CellWeights& w, const Tensor& x, const RecurrentState& state,
+                         const std::vector<std::size_t>& lengths, bool reverse) {
+  const SequenceOperands operands = operands_of(w, x, state);
   Tensor packed;
   switch (spec.kind) {
-    case CellSpec::Kind::Rnn:
-      packed = rnn_sequence(gates_x, state.h, w.weight_hh, w.bias_hh, spec.nonlinearity, lengths, reverse);
-      break;
-    case CellSpec::Kind::Lstm:
-      packed = lstm_sequence(gates_x, state.h, state.c, w.weight_hh, w.bias_hh, lengths, reverse);
-      break;
-    case CellSpec::Kind::Gru:
-      packed = gru_sequence(gates_x, state.h, w.weight_hh, w.bias_hh, spec.reset_after, lengths, reverse);
-      break;
+    case CellSpec::Kind::Rnn: packed = rnn_sequence(operands, spec.nonlinearity, lengths, reverse); break;
+    case CellSpec::Kind::Lstm: packed = lstm_sequence(operands, lengths, reverse); break;
+    case CellSpec::Kind::Gru: packed = gru_sequence(operands, spec.reset_after, lengths, reverse); break;
   }
-  return unpack(packed, gates_x.size(0));
+  return unpack(packed, x.size(0));
 }
 
 /// Both directions of a layer as one op, which runs them in parallel when threads allow.
-std::vector<Unrolled> unroll_bidirectional(const CellSpec& spec, const std::vector<SequenceOperands>& directions,
+std::vector<Unrolled> unroll_bidirectional(const CellSpec& spec, const CellWeights& forward_weights,
+                                           const CellWeights& reverse_weights, const Tensor& x,
+                                           const RecurrentState& forward_state, const RecurrentState& reverse_state,
                                            const std::vector<std::size_t>& lengths) {
-  const SequenceOperands &f = directions[0], &r = directions[1];
+  const SequenceOperands f = operands_of(forward_weights, x, forward_state);
+  const SequenceOperands r = operands_of(reverse_weights, x, reverse_state);
   Tensor packed;
   switch (spec.kind) {
     case CellSpec::Kind::Rnn: packed = rnn_bidirectional(f, r, spec.nonlinearity, lengths); break;
     case CellSpec::Kind::Lstm: packed = lstm_bidirectional(f, r, lengths); break;
     case CellSpec::Kind::Gru: packed = gru_bidirectional(f, r, spec.reset_after, lengths); break;
   }
-  const std::size_t steps = f.gates_x.size(0);
+  const std::size_t steps = x.size(0);
   return {unpack(select(packed, 0, 0), steps), unpack(select(packed, 0, 1), steps)};
 }
 
@@ -82,10 +86,12 @@ Unrolled unroll_steps(const CellSpec& spec, const CellWeights& weights, const Te
 
 }  // namespace
 
-Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x, RecurrentState state,
+Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& x, RecurrentState state,
                 const std::vector<std::size_t>& lengths, bool reverse) {
-  if (weights.weight_hr.defined()) return unroll_steps(spec, weights, gates_x, std::move(state), lengths, reverse);
-  return unroll_sequence(spec, weights, gates_x, state, lengths, reverse);
+  if (!weights.weight_hr.defined()) return unroll_sequence(spec, weights, x, state, lengths, reverse);
+  // The input half of every gate at every step: one GEMM over (L * N) rows.
+  const Tensor gates_x = linear(x, weights.weight_ih, weights.bias_ih);
+  return unroll_steps(spec, weights, gates_x, std::move(state), lengths, reverse);
 }
 
 // ---- RecurrentLayer -----------------------------------------------------------------------------
@@ -185,23 +191,18 @@ RecurrentOutput RecurrentLayer::forward(const Tensor& input, const RecurrentStat
   std::vector<Tensor> h_n, c_n;
   Tensor layer_input = x;
   for (std::size_t layer = 0; layer < num_layers_; ++layer) {
-    std::vector<SequenceOperands> directions;
+    std::vector<RecurrentState> states;
     for (std::size_t direction = 0; direction < num_directions(); ++direction) {
       const std::size_t index = layer * num_directions() + direction;
-      const CellWeights& w = weights_[index];
-      // The input half of every gate at every step: one GEMM over (L * N) rows.
-      directions.push_back({linear(layer_input, w.weight_ih, w.bias_ih), start(h0, index, output_size()),
-                            lstm ? start(c0, index, hidden_size_) : Tensor(), w.weight_hh, w.bias_hh});
+      states.push_back({start(h0, index, output_size()), lstm ? start(c0, index, hidden_size_) : Tensor()});
     }
+    const CellWeights* w = &weights_[layer * num_directions()];
     std::vector<Unrolled> runs;
-    if (directions.size() == 2 && proj_size_ == 0) {
-      runs = unroll_bidirectional(spec_, directions, lens);
+    if (bidirectional_ && proj_size_ == 0) {
+      runs = unroll_bidirectional(spec_, w[0], w[1], layer_input, states[0], states[1], lens);
     } else {
-      for (std::size_t direction = 0; direction < directions.size(); ++direction) {
-        const SequenceOperands& d = directions[direction];
-        runs.push_back(unroll(spec_, weights_[layer * num_directions() + direction], d.gates_x, {d.h0, d.c0}, lens,
-                              direction == 1));
-      }
+      for (std::size_t direction = 0; direction < states.size(); ++direction)
+        runs.push_back(unroll(spec_, w[direction], layer_input, states[direction], lens, direction == 1));
     }
     std::vector<Tensor> outputs;
     for (const Unrolled& run : runs) {

@@ -6,7 +6,8 @@
 //     (rnn_sequence / lstm_sequence / gru_sequence of autograd/rnn_ops.hpp, which share the cells'
 //     gate math and compute each weight gradient as one product over all steps); projected LSTMs
 //     step with cell_step (nn/rnn_cell.hpp, one fused op per step) instead
-//   -> RecurrentLayer: stacks layers and directions, one input GEMM per layer and direction.
+//   -> RecurrentLayer: stacks layers and directions, one input GEMM per layer and direction (inside
+//      the sequence op, which keeps the projection only for its forward).
 // Variable-length batches need no packing: pass the lengths, and padded positions neither change
 // the result nor receive gradient (see RecurrentLayer::forward).
 #include "nn/rnn_cell.hpp"
@@ -26,15 +27,15 @@ struct Lengths {
   bool empty() const { return values.empty(); }
 };
 
-/// One direction of one layer over time. gates_x (L, N, G*H) holds x_t W_ih^T + b_ih for every step
-/// (computed by one GEMM); `lengths` (empty, or N values in [1, L]) marks each sequence's valid
-/// prefix. Returns the outputs (L, N, H_out), zero at padded positions, and the state after each
+/// One direction of one layer over time, for the layer input x (L, N, I); the input half of every
+/// gate at every step, x W_ih^T + b_ih, is one GEMM over (L * N) rows, inside the sequence op.
+/// `lengths` (empty, or N values in [1, L]) marks each sequence's valid prefix. Returns the outputs (L, N, H_out), zero at padded positions, and the state after each
 /// sequence's last valid step. Reversed, each sequence starts at its own last valid step.
 struct Unrolled {
   Tensor output;
   RecurrentState final;
 };
-Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x, RecurrentState state,
+Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& x, RecurrentState state,
                 const std::vector<std::size_t>& lengths, bool reverse);
 
 /// Settings shared by RNN, LSTM and GRU, with fluent setters returning the derived options.

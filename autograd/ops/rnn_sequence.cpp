@@ -62,8 +62,10 @@ struct Direction {
   const T* w;
   const T* b;
   bool reverse;
-  std::size_t input0;  // index of its gates_x among the node's inputs; h0, (c0), weight_hh, (bias_hh) follow
+  std::size_t input0;  // index of its gates_x (or x) among the node's inputs; h0, (c0), weight_hh, (bias_hh) follow
   xt::xarray<T> h_prev, c_prev, c_new, acts;  // the state entering each step, c' before freezing, the gates
+  std::size_t projection = 0;  // when the op computed gates_x from x: index of weight_ih, (bias_ih) follows
+  bool projection_bias = false;
 };
 
 /// One direction's gradients, computed in parallel with the other direction's and accumulated after.
@@ -205,13 +207,26 @@ void accumulate_direction(SequenceSpec spec, const SequenceSize& z, const Backwa
                                {{0, G, h_all, H}});
   ctx.accumulate(d.input0 + 1, std::move(r.dh));
   if (lstm) ctx.accumulate(d.input0 + 2, std::move(r.dc));
-  ctx.accumulate(d.input0, std::move(r.d_x));
+  if (!d.projection) {
+    ctx.accumulate(d.input0, std::move(r.d_x));
+    return;
+  }
+  // gates_x = x W_ih^T + b_ih was computed by the op: the products of linear's backward, the same calls.
+  const std::size_t I = ctx.input_shape(d.input0).back(), rows = z.L * z.N;
+  ctx.accumulate_into(d.input0, [&](xt::xarray<T>& dx, bool fresh) {
+    detail::gemm<T>(false, false, rows, I, G, 1, r.d_x.data(), G, ctx.input(d.projection).data(), I, fresh ? 0 : 1,
+            dx.data(), I);
+  });
+  accumulate_weight_grads<T>(ctx, d.projection, d.projection_bias, rows, r.d_x.data(), G, I,
+                             {{0, G, ctx.input(d.input0).data(), I}});
 }
 
-/// The operands of one direction, as given, and whether it runs in reverse.
+/// The operands of one direction, as given, and whether it runs in reverse; `gates` is gates_x as
+/// given, or as computed from x, weight_ih and bias_ih (then it lives only as long as the forward).
 struct DirectionOperands {
   const SequenceOperands& tensors;
   bool reverse;
+  Tensor gates = {};
 };
 
 // One node for one or two directions of a layer. With more than one thread, the directions and row
@@ -223,7 +238,7 @@ template <class T>
 Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, const std::vector<DirectionOperands>& ops,
                      const std::vector<std::size_t>& lengths) {
   const bool lstm = spec.kind == SequenceSpec::Kind::Lstm;
-  const Tensor& gx0 = ops[0].tensors.gates_x;
+  const Tensor& gx0 = ops[0].gates;
   const SequenceSize z{gx0.shape()[0], s.n, s.h, gx0.shape()[2], spec.kind == SequenceSpec::Kind::Rnn ? 0 : 4 * s.h};
   const std::size_t D = ops.size(), packed = (z.L + (lstm ? 2 : 1)) * z.NH();
   const std::size_t rows = z.L + (lstm ? 2 : 1);
@@ -232,16 +247,23 @@ Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, cons
   std::vector<Direction<T>> dirs;
   for (const DirectionOperands& o : ops) {
     const SequenceOperands& v = o.tensors;
-    dirs.push_back({v.gates_x.data<T>().data(), v.weight_hh.data<T>().data(), bias_data<T>(v.bias_hh), o.reverse,
+    dirs.push_back({o.gates.data<T>().data(), v.weight_hh.data<T>().data(), bias_data<T>(v.bias_hh), o.reverse,
                     inputs.size(), {}, {}, {}, {}});
     T* h = out.data() + (dirs.size() - 1) * packed + z.L * z.NH();
     std::copy(v.h0.data<T>().data(), v.h0.data<T>().data() + z.NH(), h);
     if (lstm) std::copy(v.c0.data<T>().data(), v.c0.data<T>().data() + z.NH(), h + z.NH());
-    inputs.push_back(v.gates_x);
+    const bool projected = v.x.defined();
+    inputs.push_back(projected ? v.x : v.gates_x);
     inputs.push_back(v.h0);
     if (lstm) inputs.push_back(v.c0);
     inputs.push_back(v.weight_hh);
     if (v.bias_hh.defined()) inputs.push_back(v.bias_hh);  // the optional bias_hh, when given, follows W_hh
+    if (projected) {
+      dirs.back().projection = inputs.size();
+      dirs.back().projection_bias = v.bias_ih.defined();
+      inputs.push_back(v.weight_ih);
+      if (v.bias_ih.defined()) inputs.push_back(v.bias_ih);
+    }
   }
   const bool lstm_or_gru = z.A > 0;
   for (Direction<T>& d : dirs) {
@@ -270,16 +292,33 @@ Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, cons
       backward_rows<T>(spec, z, lengths, dirs[task.direction], ctx.grad().data() + task.direction * packed,
                        ctx.output().data() + task.direction * packed, grads[task.direction], task.rows);
     });
-    for (std::size_t i = 0; i < D; ++i) accumulate_direction<T>(spec, z, ctx, dirs[i], std::move(grads[i]));
+    // Last direction first: a layer input shared by both directions then gets its gradient in the
+    // order the two separate linear nodes of an unfused projection would give it (the same bits).
+    for (std::size_t i = D; i-- > 0;) accumulate_direction<T>(spec, z, ctx, dirs[i], std::move(grads[i]));
   };
   return record<T>(op, std::move(out), inputs, std::move(backward));
 }
 
+/// gates_x for one direction: as given, or x W_ih^T + b_ih computed here without a node (the op
+/// gives x, weight_ih and bias_ih their gradients itself), so it lives only as long as the forward.
+Tensor gates_of(const char* op, const SequenceOperands& v) {
+  if (!v.x.defined()) {
+    if (v.weight_ih.defined() || v.bias_ih.defined())
+      fail<ValueError>("{}: weight_ih or bias_ih given without x", op);
+    return v.gates_x;
+  }
+  if (v.gates_x.defined()) fail<ValueError>("{}: give either gates_x or x with weight_ih, not both", op);
+  detail::check_defined(op, v.weight_ih);
+  if (v.x.dim() != 3) fail<ShapeError>("{}: x {} must be (seq, batch, input_size)", op, shape_str(v.x.shape()));
+  NoGradGuard no_grad;
+  return linear(v.x, v.weight_ih, v.bias_ih);
+}
+
 /// Checks one direction's operands; every direction of an op must agree in shape, dtype and bias.
-CellShape check_direction(const char* op, SequenceSpec spec, const SequenceOperands& v) {
+CellShape check_direction(const char* op, SequenceSpec spec, const SequenceOperands& v, const Tensor& gates_x) {
   const bool lstm = spec.kind == SequenceSpec::Kind::Lstm;
   const std::size_t gates = lstm ? 4 : spec.kind == SequenceSpec::Kind::Gru ? 3 : 1;
-  const CellShape s = check_operands(op, gates, true, v.gates_x, v.h0, v.weight_hh, v.bias_hh);
+  const CellShape s = check_operands(op, gates, true, gates_x, v.h0, v.weight_hh, v.bias_hh);
   if (s.p != s.h)
     fail<ShapeError>("{}: weight_hh {} must be ({} * hidden_size, hidden_size){}", op, shape_str(v.weight_hh.shape()),
                      gates, lstm ? "; a projected LSTM steps with lstm_cell" : "");
@@ -292,20 +331,22 @@ CellShape check_direction(const char* op, SequenceSpec spec, const SequenceOpera
   return s;
 }
 
-Tensor sequence(const char* op, SequenceSpec spec, const std::vector<DirectionOperands>& ops,
+Tensor sequence(const char* op, SequenceSpec spec, std::vector<DirectionOperands> ops,
                 const std::vector<std::size_t>& lengths) {
-  const CellShape s = check_direction(op, spec, ops[0].tensors);
+  for (DirectionOperands& o : ops) o.gates = gates_of(op, o.tensors);
+  const CellShape s = check_direction(op, spec, ops[0].tensors, ops[0].gates);
   for (std::size_t i = 1; i < ops.size(); ++i) {
     const SequenceOperands &a = ops[0].tensors, &b = ops[i].tensors;
-    check_direction(op, spec, b);
-    if (b.gates_x.shape() != a.gates_x.shape() || b.weight_hh.shape() != a.weight_hh.shape() ||
-        b.bias_hh.defined() != a.bias_hh.defined() || b.h0.dtype() != a.h0.dtype())
+    check_direction(op, spec, b, ops[i].gates);
+    if (ops[i].gates.shape() != ops[0].gates.shape() || b.weight_hh.shape() != a.weight_hh.shape() ||
+        b.bias_hh.defined() != a.bias_hh.defined() || b.h0.dtype() != a.h0.dtype() ||
+        b.x.defined() != a.x.defined() || b.bias_ih.defined() != a.bias_ih.defined())
       fail<ShapeError>("{}: the reverse direction's gates_x {}, weight_hh {}{} differ from the forward one's {}, {}{}",
-                       op, shape_str(b.gates_x.shape()), shape_str(b.weight_hh.shape()),
-                       b.bias_hh.defined() ? ", bias" : ", no bias", shape_str(a.gates_x.shape()),
+                       op, shape_str(ops[i].gates.shape()), shape_str(b.weight_hh.shape()),
+                       b.bias_hh.defined() ? ", bias" : ", no bias", shape_str(ops[0].gates.shape()),
                        shape_str(a.weight_hh.shape()), a.bias_hh.defined() ? ", bias" : ", no bias");
   }
-  check_lengths(op, lengths, ops[0].tensors.gates_x.shape()[0], s.n);
+  check_lengths(op, lengths, ops[0].gates.shape()[0], s.n);
   return visit_dtype(ops[0].tensors.h0.dtype(),
                      [&]<class T>() { return run_sequences<T>(op, spec, s, ops, lengths); });
 }
@@ -314,6 +355,11 @@ Tensor one_direction(const char* op, SequenceSpec spec, const Tensor& gates_x, c
                      const Tensor& weight_hh, const Tensor& bias_hh, const std::vector<std::size_t>& lengths,
                      bool reverse) {
   const SequenceOperands operands{gates_x, h0, c0, weight_hh, bias_hh};
+  return sequence(op, spec, {{operands, reverse}}, lengths);
+}
+
+Tensor one_direction(const char* op, SequenceSpec spec, const SequenceOperands& operands,
+                     const std::vector<std::size_t>& lengths, bool reverse) {
   return sequence(op, spec, {{operands, reverse}}, lengths);
 }
 
@@ -340,6 +386,21 @@ Tensor gru_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& weigh
                     bool reset_after, const std::vector<std::size_t>& lengths, bool reverse) {
   return one_direction("gru_sequence", {SequenceSpec::Kind::Gru, false, reset_after}, gates_x, h0, Tensor(),
                        weight_hh, bias_hh, lengths, reverse);
+}
+
+Tensor rnn_sequence(const SequenceOperands& operands, RnnNonlinearity nonlinearity,
+                    const std::vector<std::size_t>& lengths, bool reverse) {
+  return one_direction("rnn_sequence", {SequenceSpec::Kind::Rnn, nonlinearity == RnnNonlinearity::Relu}, operands,
+                       lengths, reverse);
+}
+
+Tensor lstm_sequence(const SequenceOperands& operands, const std::vector<std::size_t>& lengths, bool reverse) {
+  return one_direction("lstm_sequence", {SequenceSpec::Kind::Lstm}, operands, lengths, reverse);
+}
+
+Tensor gru_sequence(const SequenceOperands& operands, bool reset_after, const std::vector<std::size_t>& lengths,
+                    bool reverse) {
+  return one_direction("gru_sequence", {SequenceSpec::Kind::Gru, false, reset_after}, operands, lengths, reverse);
 }
 
 Tensor rnn_bidirectional(const SequenceOperands& forward, const SequenceOperands& reverse,

@@ -235,5 +235,105 @@ TEST(RecurrentBidirectional, MismatchedDirectionsNameTheOp) {
                ShapeError);
 }
 
+// ---- the input projection inside the op ---------------------------------------------------------
+
+constexpr std::size_t I = 4;
+
+/// x, then per direction weight_ih, bias_ih, h0, [c0], weight_hh, bias_hh.
+std::vector<Tensor> projected_inputs(Kind k, std::size_t directions, std::uint64_t seed) {
+  std::vector<Tensor> v{test::random_input({L, N, I}, seed)};
+  for (std::size_t d = 0; d < directions; ++d) {
+    const std::uint64_t s = seed + 100 * (d + 1);
+    v.push_back(test::random_input({gates(k) * H, I}, s, 0.5));
+    v.push_back(test::random_input({gates(k) * H}, s + 1, 0.5));
+    std::vector<Tensor> rest = inputs(k, true, s + 2);
+    v.insert(v.end(), rest.begin() + 1, rest.end());
+  }
+  return v;
+}
+
+/// Direction d's operands from projected_inputs: with x and W_ih, or (`unfused`) with the gates_x
+/// that linear gives.
+SequenceOperands projected(Kind k, const std::vector<Tensor>& v, std::size_t d, std::size_t directions, bool unfused) {
+  const std::size_t per = (v.size() - 1) / directions;
+  const auto first = v.begin() + 1 + static_cast<long>(d * per);
+  std::vector<Tensor> rest{Tensor()};
+  rest.insert(rest.end(), first + 2, first + static_cast<long>(per));
+  SequenceOperands o = operands(k, rest);
+  if (unfused) o.gates_x = linear(v[0], first[0], first[1]);
+  else o.x = v[0], o.weight_ih = first[0], o.bias_ih = first[1];
+  return o;
+}
+
+Tensor one_direction(Kind k, const SequenceOperands& o, const std::vector<std::size_t>& lengths, bool reverse) {
+  switch (k) {
+    case Kind::RnnTanh:
+    case Kind::RnnRelu:
+      return rnn_sequence(o, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths, reverse);
+    case Kind::Lstm: return lstm_sequence(o, lengths, reverse);
+    default: return gru_sequence(o, k == Kind::GruAfter, lengths, reverse);
+  }
+}
+
+Tensor two_directions(Kind k, const SequenceOperands& f, const SequenceOperands& r,
+                      const std::vector<std::size_t>& lengths) {
+  switch (k) {
+    case Kind::RnnTanh:
+    case Kind::RnnRelu:
+      return rnn_bidirectional(f, r, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths);
+    case Kind::Lstm: return lstm_bidirectional(f, r, lengths);
+    default: return gru_bidirectional(f, r, k == Kind::GruAfter, lengths);
+  }
+}
+
+/// The op with x and W_ih, one or two directions (the second reversed), or with linear's gates_x.
+Tensor projected_op(Kind k, const std::vector<Tensor>& v, std::size_t directions,
+                    const std::vector<std::size_t>& lengths, bool unfused) {
+  if (directions == 1) return one_direction(k, projected(k, v, 0, 1, unfused), lengths, true);
+  return two_directions(k, projected(k, v, 0, 2, unfused), projected(k, v, 1, 2, unfused), lengths);
+}
+
+TEST(RecurrentProjection, EqualsLinearThenTheOpBitForBit) {
+  test::ThreadsGuard guard;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (Kind k : kKinds)
+      for (std::size_t directions : {1, 2})
+        for (const auto& lengths : {std::vector<std::size_t>{}, kUneven}) {
+          SCOPED_TRACE(testing::Message() << name(k) << " threads=" << threads << " directions=" << directions
+                                          << " lengths=" << lengths.size());
+          const std::vector<Tensor> v = projected_inputs(k, directions, 1100);
+          Tensor fused_out = projected_op(k, v, directions, lengths, false);
+          Tensor unfused_out = projected_op(k, v, directions, lengths, true);
+          EXPECT_EQ(test::max_abs_diff(fused_out, unfused_out), 0.0);
+          Tensor weights = test::random_input(fused_out.shape(), 1101).detach();
+          std::vector<Tensor> ga = grads_of(fused_out, weights, v), gb = grads_of(unfused_out, weights, v);
+          for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(test::max_abs_diff(ga[i], gb[i]), 0.0) << "input " << i;
+        }
+  }
+}
+
+TEST(RecurrentProjection, GradcheckUnevenLengthsOneAndTwoDirections) {
+  for (Kind k : kKinds)
+    for (std::size_t directions : {1, 2})
+      EXPECT_TRUE(test::gradcheck_op(
+          name(k), [&](const std::vector<Tensor>& v) { return projected_op(k, v, directions, kUneven, false); },
+          projected_inputs(k, directions, 1200)))
+          << name(k) << ", " << directions << " direction(s)";
+}
+
+TEST(RecurrentProjection, BadOperandsNameTheOp) {
+  const std::vector<Tensor> v = projected_inputs(Kind::Lstm, 1, 1300);
+  SequenceOperands both = projected(Kind::Lstm, v, 0, 1, false);
+  both.gates_x = linear(v[0], v[1], v[2]);
+  EXPECT_TRUE(test::throws<ValueError>([&] { lstm_sequence(both); }, {"lstm_sequence", "either gates_x or x"}));
+  SequenceOperands flat = projected(Kind::Lstm, v, 0, 1, false);
+  flat.x = select(v[0], 0, 0);
+  EXPECT_TRUE(test::throws<ShapeError>([&] { lstm_sequence(flat); }, {"lstm_sequence", "(seq, batch, input_size)"}));
+  SequenceOperands no_x = projected(Kind::Lstm, v, 0, 1, true);
+  no_x.weight_ih = v[1];
+  EXPECT_TRUE(test::throws<ValueError>([&] { lstm_sequence(no_x); }, {"lstm_sequence", "weight_ih or bias_ih given without x"}));
+}
+
 }  // namespace
 }  // namespace tg
