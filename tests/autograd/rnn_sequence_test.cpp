@@ -151,11 +151,8 @@ SequenceOperands operands(Kind k, const std::vector<Tensor>& v) {
   return {v[0], v[1], lstm ? v[2] : Tensor(), v[w], v.size() > w + 1 ? v[w + 1] : Tensor()};
 }
 
-/// The bidirectional op over v = forward's inputs followed by reverse's (each in the op's order).
-Tensor bidirectional(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths) {
-  const std::size_t half = v.size() / 2;
-  const SequenceOperands f = operands(k, {v.begin(), v.begin() + half});
-  const SequenceOperands r = operands(k, {v.begin() + half, v.end()});
+Tensor two_directions(Kind k, const SequenceOperands& f, const SequenceOperands& r,
+                      const std::vector<std::size_t>& lengths) {
   switch (k) {
     case Kind::RnnTanh:
     case Kind::RnnRelu:
@@ -163,6 +160,13 @@ Tensor bidirectional(Kind k, const std::vector<Tensor>& v, const std::vector<std
     case Kind::Lstm: return lstm_bidirectional(f, r, lengths);
     default: return gru_bidirectional(f, r, k == Kind::GruAfter, lengths);
   }
+}
+
+/// The bidirectional op over v = forward's inputs followed by reverse's (each in the op's order).
+Tensor bidirectional(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths) {
+  const std::size_t half = v.size() / 2;
+  return two_directions(k, operands(k, {v.begin(), v.begin() + half}), operands(k, {v.begin() + half, v.end()}),
+                        lengths);
 }
 
 std::vector<Tensor> both_directions_inputs(Kind k, bool bias, std::uint64_t seed) {
@@ -272,17 +276,6 @@ Tensor one_direction(Kind k, const SequenceOperands& o, const std::vector<std::s
       return rnn_sequence(o, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths, reverse);
     case Kind::Lstm: return lstm_sequence(o, lengths, reverse);
     default: return gru_sequence(o, k == Kind::GruAfter, lengths, reverse);
-  }
-}
-
-Tensor two_directions(Kind k, const SequenceOperands& f, const SequenceOperands& r,
-                      const std::vector<std::size_t>& lengths) {
-  switch (k) {
-    case Kind::RnnTanh:
-    case Kind::RnnRelu:
-      return rnn_bidirectional(f, r, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths);
-    case Kind::Lstm: return lstm_bidirectional(f, r, lengths);
-    default: return gru_bidirectional(f, r, k == Kind::GruAfter, lengths);
   }
 }
 
