@@ -399,13 +399,16 @@ Bytes npy_bytes(std::string_view descr, const Shape& shape, const void* data, st
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
-  Bytes out(kNpyMagic, kNpyMagic + 6);
-  out.push_back(1);
-  out.push_back(0);
-  put<std::uint16_t>(out, static_cast<std::uint16_t>(header.size()));
-  out.insert(out.end(), header.begin(), header.end());
-  const auto* begin = static_cast<const unsigned char*>(data);
-  out.insert(out.end(), begin, begin + data_bytes);
+  // Written into one buffer of the final size (one allocation, even for a large tensor).
+  Bytes out(10 + header.size() + data_bytes);
+  unsigned char* p = out.data();
+  std::memcpy(p, kNpyMagic, 6);
+  p[6] = 1;  // format version 1.0
+  p[7] = 0;
+  const auto header_size = static_cast<std::uint16_t>(header.size());
+  std::memcpy(p + 8, &header_size, 2);
+  std::memcpy(p + 10, header.data(), header.size());
+  if (data_bytes) std::memcpy(p + 10 + header.size(), data, data_bytes);
   return out;
 }
 
