@@ -47,7 +47,8 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
 // ---- whole sequences ----------------------------------------------------------------------------
 // One op per direction of a layer for the whole sequence: the forward runs the time loop (one
 // h W_hh^T GEMM per step into a buffer allocated once, then the fused gate math of the cells above,
-// which it shares), keeping every step's gates and states; the backward runs the reverse loop, stacks
+// which it shares), keeping every step's gates (and the LSTM's c'); the backward rebuilds the state
+// entering each step from the outputs instead of keeping a copy, runs the reverse loop, stacks
 // every step's gate gradient dA into one (L*N, G*H) buffer, and then computes dW_hh = dA^T H_prev as
 // ONE product with inner dimension L*N (instead of L products with inner dimension N) and db_hh as
 // one column sum; d gates_x = dA, so the input projection's `linear` also gets one product.

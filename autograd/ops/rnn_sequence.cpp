@@ -63,7 +63,8 @@ struct Direction {
   const T* b;
   bool reverse;
   std::size_t input0;  // index of its gates_x (or x) among the node's inputs; h0, (c0), weight_hh, (bias_hh) follow
-  xt::xarray<T> h_prev, c_prev, c_new, acts;  // the state entering each step, c' before freezing, the gates
+  xt::xarray<T> c_new, acts;    // c' before freezing, the gates: kept from forward to backward
+  xt::xarray<T> h_prev, c_prev;  // the state entering each step: rebuilt in backward, not kept
   std::size_t projection = 0;  // when the op computed gates_x from x: index of weight_ih, (bias_ih) follows
   bool projection_bias = false;
 };
@@ -97,11 +98,8 @@ void forward_rows(SequenceSpec spec, const SequenceSize& z, const std::vector<st
     const std::size_t t = d.reverse ? z.L - 1 - k : k;
     const std::size_t at = t * NH + row0 * H;  // this step's first row in (L, N, H) buffers
     T* y = out + at;
-    T* hp = d.h_prev.data() + at;
     T* a = d.acts.data() + (t * N + row0) * A;
     const T* x = d.gx + (t * N + row0) * G;
-    std::copy(h, h + n * H, hp);
-    if (lstm) std::copy(c, c + n * H, d.c_prev.data() + at);
     const std::size_t n_valid = valid_rows(lengths, t, rows, valid);
     if (n_valid == 0) {  // every sequence has ended (or, reversed, not begun): nothing to compute
       std::fill(y, y + n * H, T(0));
@@ -109,21 +107,44 @@ void forward_rows(SequenceSpec spec, const SequenceSize& z, const std::vector<st
     }
     switch (spec.kind) {
       case Kind::Rnn:
-        recurrent_product<T>(n, H, hp, H, d.w, d.b, 0, H, y, H);
+        recurrent_product<T>(n, H, h, H, d.w, d.b, 0, H, y, H);
         rnn_forward<T>(n * H, x, y, spec.relu);
         break;
       case Kind::Lstm:
-        recurrent_product<T>(n, H, hp, H, d.w, d.b, 0, G, a, G);
-        lstm_forward<T>(n, H, x, a, d.c_prev.data() + at, y, d.c_new.data() + at);
+        recurrent_product<T>(n, H, h, H, d.w, d.b, 0, G, a, G);
+        lstm_forward<T>(n, H, x, a, c, y, d.c_new.data() + at);
         copy_valid_rows<T>(d.c_new.data() + at, c, H, valid, n_valid);
         break;
       case Kind::Gru:
-        gru_forward<T>(n, H, hp, d.w, d.b, x, a, y, spec.reset_after);
+        gru_forward<T>(n, H, h, d.w, d.b, x, a, y, spec.reset_after);
         break;
     }
     copy_valid_rows<T>(y, h, H, valid, n_valid);
     zero_invalid_rows<T>(y, H, valid);
   }
+}
+
+/// Rebuilds, for the rows `rows`, the state that entered each step (h_prev, and c_prev for the
+/// LSTM), which the forward does not keep since it repeats the outputs: on a valid row it is the
+/// output (and c') of the step before in processing order, or h0 (c0) at the sequence's first step;
+/// on a padded row, whose gradient is exactly zero, h0 (c0) stands in.
+template <class T>
+void restore_entering_states(const SequenceSize& z, const std::vector<std::size_t>& lengths, Direction<T>& d,
+                             const T* y_all, const T* h0, const T* c0, Rows rows) {
+  const std::size_t H = z.H, NH = z.NH();
+  const bool lstm = d.c_prev.size() > 0;
+  for (std::size_t t = 0; t < z.L; ++t)
+    for (std::size_t b = rows.begin; b < rows.begin + rows.count(); ++b) {
+      const std::size_t length = lengths.empty() ? z.L : lengths[b];
+      const bool first = d.reverse ? t + 1 >= length : t == 0;
+      const std::size_t before = d.reverse ? t + 1 : t - 1;  // the step processed just before t
+      const bool from_output = t < length && !first;
+      const T* h = from_output ? y_all + before * NH + b * H : h0 + b * H;
+      std::copy(h, h + H, d.h_prev.data() + t * NH + b * H);
+      if (!lstm) continue;
+      const T* c = from_output ? d.c_new.data() + before * NH + b * H : c0 + b * H;
+      std::copy(c, c + H, d.c_prev.data() + t * NH + b * H);
+    }
 }
 
 // Backward over the rows `rows`, in reverse: dy = dout_t + dh on valid rows (0 elsewhere); the cell
@@ -267,8 +288,6 @@ Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, cons
   }
   const bool lstm_or_gru = z.A > 0;
   for (Direction<T>& d : dirs) {
-    d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.H});
-    d.c_prev = xt::xarray<T>::from_shape({lstm ? z.L : 0, z.N, z.H});
     d.c_new = xt::xarray<T>::from_shape({lstm ? z.L : 0, z.N, z.H});
     d.acts = xt::xarray<T>::from_shape({lstm_or_gru ? z.L : 0, z.N, z.A});
   }
@@ -278,8 +297,12 @@ Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, cons
     forward_rows<T>(spec, z, lengths, dirs[task.direction], out.data() + task.direction * packed, task.rows);
   });
 
-  auto backward = [=, dirs = std::move(dirs)](BackwardContext<T>& ctx) {
+  auto backward = [=, dirs = std::move(dirs)](BackwardContext<T>& ctx) mutable {
     const bool gru_after = spec.kind == SequenceSpec::Kind::Gru && spec.reset_after;
+    for (Direction<T>& d : dirs) {
+      d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.H});
+      d.c_prev = xt::xarray<T>::from_shape({lstm ? z.L : 0, z.N, z.H});
+    }
     std::vector<DirectionGrads<T>> grads(D);
     for (DirectionGrads<T>& r : grads) {
       r.d_x = xt::xarray<T>::from_shape({z.L, z.N, z.G});
@@ -289,12 +312,17 @@ Tensor run_sequences(const char* op, SequenceSpec spec, const CellShape& s, cons
     }
     parallel_tasks(tasks.size(), [&](std::size_t i) {
       const Task& task = tasks[i];
-      backward_rows<T>(spec, z, lengths, dirs[task.direction], ctx.grad().data() + task.direction * packed,
-                       ctx.output().data() + task.direction * packed, grads[task.direction], task.rows);
+      Direction<T>& d = dirs[task.direction];
+      const T* y_all = ctx.output().data() + task.direction * packed;
+      restore_entering_states<T>(z, lengths, d, y_all, ctx.input(d.input0 + 1).data(),
+                                 lstm ? ctx.input(d.input0 + 2).data() : nullptr, task.rows);
+      backward_rows<T>(spec, z, lengths, d, ctx.grad().data() + task.direction * packed, y_all,
+                       grads[task.direction], task.rows);
     });
     // Last direction first: a layer input shared by both directions then gets its gradient in the
     // order the two separate linear nodes of an unfused projection would give it (the same bits).
     for (std::size_t i = D; i-- > 0;) accumulate_direction<T>(spec, z, ctx, dirs[i], std::move(grads[i]));
+    for (Direction<T>& d : dirs) d.h_prev = d.c_prev = xt::xarray<T>();  // until the next backward, if any
   };
   return record<T>(op, std::move(out), inputs, std::move(backward));
 }
