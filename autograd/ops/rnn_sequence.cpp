@@ -235,8 +235,8 @@ void accumulate_direction(SequenceSpec spec, const SequenceSize& z, const Backwa
   // gates_x = x W_ih^T + b_ih was computed by the op: the products of linear's backward, the same calls.
   const std::size_t I = ctx.input_shape(d.input0).back(), rows = z.L * z.N;
   ctx.accumulate_into(d.input0, [&](xt::xarray<T>& dx, bool fresh) {
-    detail::gemm<T>(false, false, rows, I, G, 1, r.d_x.data(), G, ctx.input(d.projection).data(), I, fresh ? 0 : 1,
-            dx.data(), I);
+    detail::gemm<T>(false, false, rows, I, G, 1, r.d_x.data(), G, ctx.input(d.projection).data(), I,
+                    fresh ? 0 : 1, dx.data(), I);
   });
   accumulate_weight_grads<T>(ctx, d.projection, d.projection_bias, rows, r.d_x.data(), G, I,
                              {{0, G, ctx.input(d.input0).data(), I}});
