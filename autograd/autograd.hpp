@@ -5,6 +5,7 @@
 #include "autograd/function.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
+#include "autograd/isa.hpp"
 #include "autograd/memory.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/random.hpp"

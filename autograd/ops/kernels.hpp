@@ -2,11 +2,11 @@
 // Loops over contiguous row-major memory shared by the axis-wise ops (slicing, indexing, softmax,
 // cross-entropy, max). xtensor views along inner axes are slow in the hot RNN paths, so these ops
 // see a tensor as (outer, size, inner) around one axis and move whole contiguous runs.
+#include "autograd/ops/isa/table.hpp"
 #include "autograd/xt.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace tg::detail {
 
@@ -49,33 +49,14 @@ void copy_rows(const T* src, std::size_t src_size, std::size_t src_offset, T* ds
 /// NaN through exp either way, so its effect on the max itself is not pinned down.
 template <class T>
 T row_max(const T* x, std::size_t n) {
-  using B = xsimd::batch<T>;
-  constexpr std::size_t L = B::size;
-  T m = -std::numeric_limits<T>::infinity();
-  std::size_t i = 0;
-  if (n >= L) {
-    B acc = B::load_unaligned(x);
-    for (i = L; i + L <= n; i += L) acc = xsimd::max(acc, B::load_unaligned(x + i));
-    alignas(64) T lanes[L];
-    acc.store_aligned(lanes);
-    for (T v : lanes) m = std::max(m, v);
-  }
-  for (; i < n; ++i) m = std::max(m, x[i]);
-  return m;
+  return isa::kernels<T>().row_max(x, n);
 }
 
 /// Sum of a[i] * b[i] over n contiguous values (b null: sum of a). SIMD lanes, so the rounding
 /// differs from a sequential sum by a few ulps.
 template <class T>
 T row_dot(const T* a, const T* b, std::size_t n) {
-  using B = xsimd::batch<T>;
-  constexpr std::size_t L = B::size;
-  B acc(T(0));
-  std::size_t i = 0;
-  for (; i + L <= n; i += L) acc += b ? B::load_unaligned(a + i) * B::load_unaligned(b + i) : B::load_unaligned(a + i);
-  T total = xsimd::hadd(acc);
-  for (; i < n; ++i) total += b ? a[i] * b[i] : a[i];
-  return total;
+  return isa::kernels<T>().row_dot(a, b, n);
 }
 
 template <class T>
@@ -86,38 +67,13 @@ T row_sum(const T* a, std::size_t n) {
 /// Sum of exp(x - shift) over n contiguous values, also written to y unless y is null. One pass.
 template <class T>
 T exp_sum(const T* x, T shift, T* y, std::size_t n) {
-  using B = xsimd::batch<T>;
-  constexpr std::size_t L = B::size;
-  const B s(shift);
-  B acc(T(0));
-  std::size_t i = 0;
-  for (; i + L <= n; i += L) {
-    const B e = xsimd::exp(B::load_unaligned(x + i) - s);
-    if (y) e.store_unaligned(y + i);
-    acc += e;
-  }
-  T total = xsimd::hadd(acc);
-  for (; i < n; ++i) {
-    const T e = std::exp(x[i] - shift);
-    if (y) y[i] = e;
-    total += e;
-  }
-  return total;
+  return isa::kernels<T>().exp_sum(x, shift, y, n);
 }
 
 /// dst = scale * exp(x - shift) (add: dst += ...) over n contiguous values.
 template <class T>
 void scaled_exp(const T* x, T shift, T scale, T* dst, std::size_t n, bool add) {
-  using B = xsimd::batch<T>;
-  constexpr std::size_t L = B::size;
-  const B s(shift), c(scale);
-  std::size_t i = 0;
-  for (; i + L <= n; i += L) {
-    B v = c * xsimd::exp(B::load_unaligned(x + i) - s);
-    if (add) v += B::load_unaligned(dst + i);
-    v.store_unaligned(dst + i);
-  }
-  for (; i < n; ++i) dst[i] = (add ? dst[i] : T(0)) + scale * std::exp(x[i] - shift);
+  isa::kernels<T>().scaled_exp(x, shift, scale, dst, n, add);
 }
 
 /// max + log(sum(exp(x - max))) over n contiguous values; a row of -inf gives -inf and a +inf

@@ -5,7 +5,7 @@
 // widths given in the comments (H units per gate, P = width of h, G gate blocks).
 #include "autograd/function.hpp"
 #include "autograd/ops/blas.hpp"
-#include "autograd/ops/simd.hpp"
+#include "autograd/ops/isa/table.hpp"
 #include "autograd/rnn_ops.hpp"
 #include "autograd/threads.hpp"
 
@@ -107,19 +107,13 @@ void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index,
 /// y = act(y + gx) in place: y (n, H) holds gh on entry.
 template <class T>
 void rnn_forward(std::size_t count, const T* gx, T* y, bool relu) {
-  if (relu) {
-    for (std::size_t k = 0; k < count; ++k) y[k] = std::max(y[k] + gx[k], T(0));
-    return;
-  }
-  simd::for_each<T>(count, [&]<class V>(std::size_t k) {
-    simd::store(y + k, simd::tanh(simd::load<V>(y + k) + simd::load<V>(gx + k)));
-  });
+  isa::kernels<T>().rnn_forward(count, gx, y, relu);
 }
 
 /// dA = dy * act'(a), from the output y.
 template <class T>
 void rnn_backward(std::size_t count, const T* y, const T* dy, T* d_a, bool relu) {
-  for (std::size_t k = 0; k < count; ++k) d_a[k] = relu ? (y[k] > T(0) ? dy[k] : T(0)) : dy[k] * (T(1) - y[k] * y[k]);
+  isa::kernels<T>().rnn_backward(count, y, dy, d_a, relu);
 }
 
 // ---- LSTM -------------------------------------------------------------------------------------
@@ -128,24 +122,7 @@ void rnn_backward(std::size_t count, const T* y, const T* dy, T* d_a, bool relu)
 /// y, c_new (n, H).
 template <class T>
 void lstm_forward(std::size_t n, std::size_t H, const T* gx, T* acts, const T* c_old, T* y, T* c_new) {
-  using simd::load;
-  const std::size_t G = 4 * H;
-  for (std::size_t r = 0; r < n; ++r) {
-    T* a = acts + r * G;
-    const T* x = gx + r * G;
-    const std::size_t k = r * H;
-    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
-      const V i = simd::sigmoid(load<V>(a + j) + load<V>(x + j));
-      const V f = simd::sigmoid(load<V>(a + H + j) + load<V>(x + H + j));
-      const V g = simd::tanh(load<V>(a + 2 * H + j) + load<V>(x + 2 * H + j));
-      const V o = simd::sigmoid(load<V>(a + 3 * H + j) + load<V>(x + 3 * H + j));
-      simd::store(a + j, i), simd::store(a + H + j, f);
-      simd::store(a + 2 * H + j, g), simd::store(a + 3 * H + j, o);
-      const V cn = f * load<V>(c_old + k + j) + i * g;
-      simd::store(c_new + k + j, cn);
-      simd::store(y + k + j, o * simd::tanh(cn));
-    });
-  }
+  isa::kernels<T>().lstm_forward(n, H, gx, acts, c_old, y, c_new);
 }
 
 /// From the gradients dy, dc_out (n, H) of y and c': dA (n, 4H) and, when dc_prev is not null,
@@ -153,23 +130,7 @@ void lstm_forward(std::size_t n, std::size_t H, const T* gx, T* acts, const T* c
 template <class T>
 void lstm_backward(std::size_t n, std::size_t H, const T* acts, const T* c_old, const T* c_new, const T* dy,
                    const T* dc_out, T* d_a, T* dc_prev) {
-  using simd::load;
-  const std::size_t G = 4 * H;
-  for (std::size_t r = 0; r < n; ++r) {
-    const T* a = acts + r * G;
-    T* da = d_a + r * G;
-    const std::size_t k = r * H;
-    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
-      const V i = load<V>(a + j), f = load<V>(a + H + j), g = load<V>(a + 2 * H + j), o = load<V>(a + 3 * H + j);
-      const V tc = simd::tanh(load<V>(c_new + k + j)), d_y = load<V>(dy + k + j);
-      const V dc = load<V>(dc_out + k + j) + d_y * o * (V(1) - tc * tc);
-      simd::store(da + j, dc * g * i * (V(1) - i));
-      simd::store(da + H + j, dc * load<V>(c_old + k + j) * f * (V(1) - f));
-      simd::store(da + 2 * H + j, dc * i * (V(1) - g * g));
-      simd::store(da + 3 * H + j, d_y * tc * o * (V(1) - o));
-      if (dc_prev) simd::store(dc_prev + k + j, dc * f);
-    });
-  }
+  isa::kernels<T>().lstm_backward(n, H, acts, c_old, c_new, dy, dc_out, d_a, dc_prev);
 }
 
 // ---- GRU --------------------------------------------------------------------------------------
@@ -179,32 +140,12 @@ void lstm_backward(std::size_t n, std::size_t H, const T* acts, const T* c_old, 
 template <class T>
 void gru_forward(std::size_t n, std::size_t H, const T* h, const T* w, const T* b, const T* gx, T* acts, T* y,
                  bool reset_after) {
-  using simd::load;
+  const isa::KernelTable<T>& k = isa::kernels<T>();
   const std::size_t L = 4 * H;
   recurrent_product<T>(n, H, h, H, w, b, 0, reset_after ? 3 * H : 2 * H, acts, L);
-  for (std::size_t r = 0; r < n; ++r) {
-    T* a = acts + r * L;
-    const T* x = gx + r * 3 * H;
-    const T* hr = h + r * H;
-    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
-      const V rr = simd::sigmoid(load<V>(a + j) + load<V>(x + j));
-      simd::store(a + j, rr);
-      simd::store(a + H + j, simd::sigmoid(load<V>(a + H + j) + load<V>(x + H + j)));
-      simd::store(a + 3 * H + j, reset_after ? load<V>(a + 2 * H + j) : rr * load<V>(hr + j));
-    });
-  }
+  k.gru_gates(n, H, h, gx, acts, reset_after);
   if (!reset_after) recurrent_product<T>(n, H, acts + 3 * H, L, w, b, 2 * H, H, acts, L);
-  for (std::size_t r = 0; r < n; ++r) {
-    T* a = acts + r * L;
-    const T* x = gx + r * 3 * H;
-    const std::size_t k = r * H;
-    simd::for_each<T>(H, [&]<class V>(std::size_t j) {
-      const V gh_n = reset_after ? load<V>(a + j) * load<V>(a + 3 * H + j) : load<V>(a + 2 * H + j);
-      const V nn = simd::tanh(load<V>(x + 2 * H + j) + gh_n), z = load<V>(a + H + j);
-      simd::store(a + 2 * H + j, nn);
-      simd::store(y + k + j, (V(1) - z) * nn + z * load<V>(h + k + j));
-    });
-  }
+  k.gru_candidate(n, H, h, gx, acts, y, reset_after);
 }
 
 /// The gate gradients of one GRU step from dy (n, H): d_x = d gates_x (n, 3H); with reset_after
@@ -213,35 +154,11 @@ void gru_forward(std::size_t n, std::size_t H, const T* h, const T* w, const T* 
 template <class T>
 void gru_gate_grads(std::size_t n, std::size_t H, const T* h, const T* w, const T* acts, const T* dy, T* d_x,
                     T* d_gh, T* d_rh, bool reset_after) {
-  const std::size_t L = 4 * H;
-  for (std::size_t r = 0; r < n; ++r) {
-    const T* a = acts + r * L;
-    T* dx = d_x + r * 3 * H;
-    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
-      const T z = a[H + j], nn = a[2 * H + j];
-      dx[H + j] = dy[k] * (h[k] - nn) * z * (1 - z);
-      dx[2 * H + j] = dy[k] * (1 - z) * (1 - nn * nn);
-    }
-  }
-  if (reset_after) {
-    for (std::size_t r = 0; r < n; ++r) {
-      const T* a = acts + r * L;
-      T* dx = d_x + r * 3 * H;
-      T* dg = d_gh + r * 3 * H;
-      for (std::size_t j = 0; j < H; ++j) {
-        const T rr = a[j];
-        dg[H + j] = dx[H + j];
-        dg[2 * H + j] = dx[2 * H + j] * rr;
-        dx[j] = dg[j] = dx[2 * H + j] * a[3 * H + j] * rr * (1 - rr);
-      }
-    }
-    return;
-  }
+  const isa::KernelTable<T>& k = isa::kernels<T>();
+  k.gru_update_grads(n, H, h, acts, dy, d_x);
+  if (reset_after) return k.gru_reset_after_grads(n, H, acts, d_x, d_gh);
   gemm<T>(false, false, n, H, H, 1, d_x + 2 * H, 3 * H, w + 2 * H * H, H, 0, d_rh, H);
-  for (std::size_t r = 0; r < n; ++r) {
-    const T* a = acts + r * L;
-    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) d_x[r * 3 * H + j] = d_rh[k] * h[k] * a[j] * (1 - a[j]);
-  }
+  k.gru_reset_grads(n, H, h, acts, d_rh, d_x);
 }
 
 /// dh (fresh: =, else +=) the GRU step's gradient for its input state h: dA W_hh over the rows fed
@@ -249,13 +166,8 @@ void gru_gate_grads(std::size_t n, std::size_t H, const T* h, const T* w, const 
 template <class T>
 void gru_state_grad(std::size_t n, std::size_t H, const T* w, const T* acts, const T* dy, const T* d_x,
                     const T* d_gh, const T* d_rh, T* dh, bool fresh, bool reset_after) {
-  const std::size_t L = 4 * H;
   recurrent_input_grad<T>(n, reset_after ? d_gh : d_x, 3 * H, w, H, 0, reset_after ? 3 * H : 2 * H, dh, fresh);
-  for (std::size_t r = 0; r < n; ++r) {
-    const T* a = acts + r * L;
-    for (std::size_t j = 0, k = r * H; j < H; ++j, ++k)
-      dh[k] += dy[k] * a[H + j] + (reset_after ? T(0) : d_rh[k] * a[j]);
-  }
+  isa::kernels<T>().gru_state_grad_rest(n, H, acts, dy, d_rh, dh, reset_after);
 }
 
 }  // namespace tg::detail::rnn

@@ -3,9 +3,13 @@
 // lambda over a value type V (an xsimd batch, or T itself for the last n % lanes elements), so the
 // gate math of the recurrent ops reads like its formula and still runs on full vector registers.
 //
-//     simd::for_each<T>(n, [&]<class V>(std::size_t i) {
+//     simd::for_each<T, Arch>(n, [&]<class V>(std::size_t i) {
 //       simd::store(y + i, simd::sigmoid(simd::load<V>(a + i) + simd::load<V>(b + i)));
 //     });
+//
+// Included only by the per-instruction-set kernels (isa/bodies.hpp), and everything here has internal
+// linkage: isa/avx2.cpp compiles it with AVX2, and a shared inline copy of a scalar helper could be
+// the one the linker keeps for the baseline callers too.
 #include "autograd/xt.hpp"
 
 #include <cmath>
@@ -13,6 +17,7 @@
 #include <type_traits>
 
 namespace tg::detail::simd {
+namespace {
 
 template <class V, class T>
 V load(const T* p) {
@@ -32,11 +37,11 @@ void store(T* p, const xsimd::batch<T, A>& v) {
   v.store_unaligned(p);
 }
 
-/// Calls body.template operator()<xsimd::batch<T>>(i) for i = 0, lanes, 2 lanes, ... while a whole
-/// batch fits, then body.template operator()<T>(i) for each remaining i.
-template <class T, class Body>
+/// Calls body.template operator()<xsimd::batch<T, Arch>>(i) for i = 0, lanes, 2 lanes, ... while a
+/// whole batch fits, then body.template operator()<T>(i) for each remaining i.
+template <class T, class Arch, class Body>
 void for_each(std::size_t n, Body&& body) {
-  using B = xsimd::batch<T>;
+  using B = xsimd::batch<T, Arch>;
   std::size_t i = 0;
   for (; i + B::size <= n; i += B::size) body.template operator()<B>(i);
   for (; i < n; ++i) body.template operator()<T>(i);
@@ -64,4 +69,5 @@ V sigmoid(const V& x) {
   return V(1) / (V(1) + exp(-x));
 }
 
+}  // namespace
 }  // namespace tg::detail::simd

@@ -1,0 +1,21 @@
+#pragma once
+// Which SIMD instruction set tapegrad's kernels run on. The library is built for any x86-64 CPU and
+// picks, when first used, the best kernels the CPU runs: "avx2" (AVX2 + FMA) or "sse2". The two
+// give results that agree to rounding but not to the bit, so two machines give the same bits only
+// on the same instruction set: `TAPEGRAD_ISA=sse2` in the environment, or set_simd_isa("sse2"),
+// makes every machine use the baseline kernels.
+
+#include <string>
+#include <vector>
+
+namespace tg {
+
+/// The instruction set the kernels run on now: "avx2" or "sse2".
+std::string simd_isa();
+/// The instruction sets this CPU can run, best first.
+std::vector<std::string> available_simd_isas();
+/// Runs the kernels on `isa` from now on; a ValueError names the ones this CPU runs when it is
+/// not one of them. Not for use while ops run on other threads.
+void set_simd_isa(const std::string& isa);
+
+}  // namespace tg
