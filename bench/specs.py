@@ -1,4 +1,4 @@
-"""Sizes of W1-W6 (docs: /work/shared/bench/WORKLOADS.md) and their analytical GFLOP per step.
+"""Sizes of W1-W6 (docs: bench/WORKLOADS.md) and their analytical GFLOP per step.
 
 Shared by bench/pytorch/workloads.py and bench/runner.py; bench/common/harness.hpp holds the same
 sizes for the C++ programs (the runner's first-step loss check catches any disagreement).

@@ -11,10 +11,10 @@ namespace tg::nn {
 /// every parameter of `module` that requires grad, by central differences. The module must be
 /// float64; a failure names the parameter and element, e.g. "encoder.weight_hh_l1_reverse[3, 7]".
 ///
-///     auto lstm = std::make_shared<tg::nn::Linear>(4, 3);
-///     lstm->to(tg::kFloat64);
-///     auto x = tg::test::random_input({2, 4});
-///     tg::nn::gradcheck(*lstm, [&] { return lstm->forward(x); });
+///     auto linear = std::make_shared<tg::nn::Linear>(4, 3);
+///     linear->to(tg::kFloat64);
+///     auto x = tg::randn({2, 4}, tg::TensorOptions().dtype(tg::kFloat64));
+///     tg::nn::gradcheck(*linear, [&] { return linear->forward(x); });
 GradcheckResult gradcheck(const Module& module, const std::function<Tensor()>& f,
                           const GradcheckOptions& options = {});
 

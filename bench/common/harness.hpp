@@ -19,7 +19,7 @@
 
 namespace bench {
 
-// ---- workload sizes (docs: /work/shared/bench/WORKLOADS.md) ------------------------------------
+// ---- workload sizes (docs: bench/WORKLOADS.md) ------------------------------------
 
 /// W1-W4: Embedding(vocab_in, embed) -> LSTM/GRU(embed, hidden, layers[, bidirectional]) ->
 /// Linear(D*hidden, vocab_out), cross-entropy at every position; tokens are (seq, batch).

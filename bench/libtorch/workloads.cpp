@@ -1,4 +1,4 @@
-// W1-W6 (docs: /work/shared/bench/WORKLOADS.md) in LibTorch's C++ frontend, as a LibTorch user
+// W1-W6 (docs: bench/WORKLOADS.md) in LibTorch's C++ frontend, as a LibTorch user
 // writes them; the same models, data and initial parameters as bench/pytorch/workloads.py.
 //
 //     libtorch_workloads --workload W1 --steps 20 --warmup 5 --threads-config best2

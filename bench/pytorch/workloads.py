@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""W1-W6 (docs: /work/shared/bench/WORKLOADS.md) in PyTorch, as a PyTorch user writes them.
+"""W1-W6 (docs: bench/WORKLOADS.md) in PyTorch, as a PyTorch user writes them.
 
     OPENBLAS_NUM_THREADS is set from --threads-config before torch is imported, so run it directly:
     /usr/bin/python3 bench/pytorch/workloads.py --workload W1 --steps 20 --warmup 5 --threads-config best2

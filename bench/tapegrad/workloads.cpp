@@ -1,4 +1,4 @@
-// W1-W6 (docs: /work/shared/bench/WORKLOADS.md) written with tapegrad's public API as a user writes
+// W1-W6 (docs: bench/WORKLOADS.md) written with tapegrad's public API as a user writes
 // them; the same models, data and initial parameters as bench/pytorch/workloads.py and
 // bench/libtorch/workloads.cpp.
 //
