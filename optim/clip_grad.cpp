@@ -1,5 +1,6 @@
 #include "optim/clip_grad.hpp"
 
+#include "optim/update_kernels.hpp"
 #include "optim/update_loop.hpp"
 
 #include <cmath>
@@ -38,22 +39,6 @@ void for_each_typed_chunk(const std::vector<Tensor>& tensors, const std::vector<
   });
 }
 
-/// The sum of term(g[i]) over [begin, end) in double, as eight running sums combined in a fixed
-/// order: eight independent chains of additions instead of one keep the core busy (a single chain
-/// waits on every addition), and the result still depends only on the chunk, never on the threads.
-template <class T, class Term>
-double chunk_sum(const T* g, std::size_t begin, std::size_t end, Term term) {
-  constexpr std::size_t kLanes = 8;
-  double lanes[kLanes] = {};
-  std::size_t i = begin;
-  for (; i + kLanes <= end; i += kLanes)
-    for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += term(double(g[i + j]));
-  for (std::size_t j = 0; i < end; ++i, ++j) lanes[j] += term(double(g[i]));
-  double total = 0;
-  for (double lane : lanes) total += lane;
-  return total;
-}
-
 }  // namespace
 
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
@@ -67,12 +52,9 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, do
   // One partial per fixed chunk, combined in chunk order: the sum never depends on the threads.
   std::vector<double> partials(detail::count_chunks(sizes), 0.0);
   for_each_typed_chunk(grads, sizes, [&](const auto* g, std::size_t begin, std::size_t end, std::size_t chunk) {
-    if (norm_type == 2) {
-      partials[chunk] = chunk_sum(g, begin, end, [](double a) { return a * a; });
-    } else if (norm_type == 1) {
-      partials[chunk] = chunk_sum(g, begin, end, [](double a) { return std::abs(a); });
-    } else if (!inf_norm) {
-      partials[chunk] = chunk_sum(g, begin, end, [&](double a) { return std::pow(std::abs(a), norm_type); });
+    using T = std::remove_cv_t<std::remove_pointer_t<decltype(g)>>;
+    if (!inf_norm) {
+      partials[chunk] = detail::update_kernels<T>().sum_of_powers(g, begin, end, norm_type);
     } else {
       double acc = 0;
       for (std::size_t i = begin; i < end; ++i) {
@@ -93,11 +75,7 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, do
   if (coefficient < 1 || std::isnan(coefficient))
     for_each_typed_chunk(grads, sizes, [&](auto* g, std::size_t begin, std::size_t end, std::size_t) {
       using T = std::remove_pointer_t<decltype(g)>;
-      const T c = T(coefficient);
-      detail::vectorized<T>(begin, end, [&](auto zero, std::size_t i) {
-        using V = decltype(zero);
-        detail::store_at(g + i, detail::load_at<V>(g + i) * V(c));
-      });
+      detail::update_kernels<T>().scale(g, T(coefficient), begin, end);
     });
   return total;
 }

@@ -1,11 +1,9 @@
 #include "optim/sgd.hpp"
 
+#include "optim/update_kernels.hpp"
 #include "optim/update_loop.hpp"
 
 namespace tg::optim {
-
-using detail::load_at;
-using detail::store_at;
 
 
 void SGDOptions::validate(std::string_view optimizer) const {
@@ -21,30 +19,6 @@ SGD::SGD(NamedParameters params, SGDOptions options) : SGD(std::vector<ParamGrou
 
 SGD::SGD(std::vector<ParamGroup<SGDOptions>> groups, SGDOptions defaults)
     : GroupedOptimizer("SGD", std::move(groups), std::move(defaults)) {}
-
-namespace {
-
-// One parameter's update over [begin, end): reads p, g and buf once, writes p and buf once.
-template <class T>
-void sgd_update(const SGDOptions& o, bool fresh, T* p, const T* g, T* buf, std::size_t begin, std::size_t end) {
-  const T weight_decay = T(o.weight_decay()), momentum = T(o.momentum()), neg_lr = T(-o.lr());
-  const T keep = T(1 - o.dampening());
-  const bool decay = o.weight_decay() != 0, nesterov = o.nesterov();
-  detail::vectorized<T>(begin, end, [&](auto zero, std::size_t i) {
-    using V = decltype(zero);
-    const V param = load_at<V>(p + i);
-    V d = load_at<V>(g + i);
-    if (decay) d = d + V(weight_decay) * param;
-    if (buf) {
-      const V b = fresh ? d : load_at<V>(buf + i) * V(momentum) + V(keep) * d;
-      store_at(buf + i, b);
-      d = nesterov ? d + V(momentum) * b : b;
-    }
-    store_at(p + i, param + V(neg_lr) * d);
-  });
-}
-
-}  // namespace
 
 void SGD::step() {
   struct Job {
@@ -66,7 +40,8 @@ void SGD::step() {
   detail::for_each_chunk(sizes, [&](std::size_t k, std::size_t begin, std::size_t end, std::size_t) {
     const Job& job = jobs[k];
     visit_dtype(job.param.dtype(), [&]<class T>() {
-      sgd_update<T>(*job.options, job.fresh, job.param.data<T>().data(), job.grad.data<T>().data(),
+      const SGDOptions& o = *job.options;
+      detail::update_kernels<T>().sgd({o.lr(), o.momentum(), o.dampening(), o.weight_decay(), o.nesterov()}, job.fresh, job.param.data<T>().data(), job.grad.data<T>().data(),
                     job.buf.defined() ? job.buf.data<T>().data() : nullptr, begin, end);
     });
   });

@@ -7,7 +7,7 @@
 //       simd::store(y + i, simd::sigmoid(simd::load<V>(a + i) + simd::load<V>(b + i)));
 //     });
 //
-// Included only by the per-instruction-set kernels (isa/bodies.hpp), and everything here has internal
+// Included only by the per-instruction-set kernels (autograd/ops/isa/, optim/isa/), and everything here has internal
 // linkage: isa/avx2.cpp compiles it with AVX2, and a shared inline copy of a scalar helper could be
 // the one the linker keeps for the baseline callers too.
 #include "autograd/xt.hpp"
@@ -61,6 +61,23 @@ V tanh(const V& x) {
     return std::tanh(x);
   else
     return xsimd::tanh(x);
+}
+
+template <class V>
+V sqrt(const V& x) {
+  if constexpr (std::is_arithmetic_v<V>)
+    return std::sqrt(x);
+  else
+    return xsimd::sqrt(x);
+}
+
+/// max(a, b) as torch.maximum, for non-NaN inputs.
+template <class V>
+V max(const V& a, const V& b) {
+  if constexpr (std::is_arithmetic_v<V>)
+    return a < b ? b : a;
+  else
+    return xsimd::max(a, b);
 }
 
 /// 1 / (1 + e^-x): exp overflows to inf for x < -88 (float), giving exactly 0, never NaN.

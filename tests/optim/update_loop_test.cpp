@@ -25,14 +25,5 @@ TEST(UpdateLoop, VisitsEveryElementOnceInFixedChunks) {
   for (const auto& c : chunk_seen) EXPECT_EQ(c.load(), 1);
 }
 
-TEST(UpdateLoop, VectorizedCoversBodyAndTail) {
-  std::vector<float> x(37, 1.0f);
-  vectorized<float>(3, 37, [&](auto zero, std::size_t i) {
-    using V = decltype(zero);
-    store_at(x.data() + i, vsqrt(load_at<V>(x.data() + i) * V(4.0f)) + vmax(V(0.0f), V(1.0f)));
-  });
-  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(x[i], i < 3 ? 1.0f : 3.0f) << i;
-}
-
 }  // namespace
 }  // namespace tg::optim::detail

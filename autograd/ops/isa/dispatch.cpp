@@ -14,6 +14,7 @@ namespace detail::isa {
 namespace {
 
 struct Tables {
+  Isa id;
   KernelTable<float> f;
   KernelTable<double> d;
 };
@@ -24,8 +25,9 @@ const std::vector<Tables>& available() {
     std::vector<Tables> t;
     // GCC's CPU check also asks the OS whether it saves the AVX registers (xsimd 8.1's does not).
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      t.push_back({table_for<xsimd::fma3<xsimd::avx2>, float>(), table_for<xsimd::fma3<xsimd::avx2>, double>()});
-    t.push_back({table_for<xsimd::sse2, float>(), table_for<xsimd::sse2, double>()});
+      t.push_back({Isa::avx2, table_for<xsimd::fma3<xsimd::avx2>, float>(),
+                   table_for<xsimd::fma3<xsimd::avx2>, double>()});
+    t.push_back({Isa::sse2, table_for<xsimd::sse2, float>(), table_for<xsimd::sse2, double>()});
     return t;
   }();
   return tables;
@@ -58,6 +60,8 @@ std::atomic<const Tables*>& active() {
 }
 
 }  // namespace
+
+Isa active_isa() { return active().load(std::memory_order_relaxed)->id; }
 
 template <>
 const KernelTable<float>& kernels<float>() {

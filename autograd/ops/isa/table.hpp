@@ -33,6 +33,11 @@ struct KernelTable {
                               bool reset_after);
 };
 
+/// The instruction sets tapegrad has kernels for. Other layers' kernel tables (optim/isa/) pick
+/// theirs by the one in use.
+enum class Isa { sse2, avx2 };
+Isa active_isa();
+
 /// The table of the instruction set in use (see tg::simd_isa).
 template <class T>
 const KernelTable<T>& kernels();
