@@ -68,9 +68,9 @@ void check_fits_in_memory(std::size_t vocab_size, const ModelOptions& o, const s
   const double bytes = params * sizeof(float) * (optimizer == "adam" ? 4 : 2);
   const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
   if (bytes > memory)
-    fail<ValueError>("CharLM: {} layers of {} hidden units ({}) would have {:.3g} parameters and need {} for weights, "
-                     "gradients and {} state, more than the {} of memory here; lower the hidden size or the layers",
-                     o.layers, o.hidden, o.model, params, bytes_str(bytes), optimizer, bytes_str(memory));
+    fail<ValueError>("CharLM: {}, hidden {}, layers {}: {:.3g} parameters would need {} for weights, gradients and "
+                     "{} state, more than the {} of memory here; lower the hidden size or the layers",
+                     o.model, o.hidden, o.layers, params, bytes_str(bytes), optimizer, bytes_str(memory));
 }
 
 CharLM::CharLM(std::size_t vocab_size, const ModelOptions& options)

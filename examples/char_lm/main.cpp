@@ -3,7 +3,7 @@
 // and resumable checkpoints. The model and training loop live in char_lm.hpp, the program in program.hpp.
 //
 //     char_lm --data ../shared/data/timemachine.txt --model lstm --layers 2 --hidden 256 --steps 2000 --out runs/tm
-//     char_lm --data ../shared/data/timemachine.txt --out runs/tm --resume --steps 4000   # continues the run above
+//     char_lm --out runs/tm --resume --steps 4000       # continues the run above, with its options
 //     char_lm --data ../shared/data/timemachine.txt --normalizer d2l --max-chars 10000 --embed 0
 //       --model rnn --hidden 512 --valid-fraction 0 --epochs 500    # d2l's Time Machine setting
 #include "char_lm/program.hpp"
