@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <functional>
 
 namespace tg::examples {
@@ -11,14 +12,10 @@ namespace {
 CLI::Validator number(std::string description, std::function<std::string(double, const std::string&)> rule) {
   return CLI::Validator(
       [rule](std::string& text) -> std::string {
-        std::size_t used = 0;
         double x = 0;
-        try {
-          x = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size()) return fmt::format("'{}' is not a number", text);
+        const char* end = text.data() + text.size();
+        const auto [stop, error] = std::from_chars(text.data(), end, x);
+        if (text.empty() || stop != end || error != std::errc()) return fmt::format("'{}' is not a number", text);
         return rule(x, text);
       },
       std::move(description));
