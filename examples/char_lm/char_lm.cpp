@@ -58,7 +58,7 @@ double parameter_count(std::size_t vocab_size, const ModelOptions& o) {
   const auto G = static_cast<double>(gates(o.model));
   const double input = o.embed ? E : V;
   // weight_ih, weight_hh, bias_ih, bias_hh per layer; layers above the first read H features.
-  const double recurrent = G * H * (input + H + 2) + static_cast<double>(o.layers - 1) * G * H * (2 * H + 2);
+  const double recurrent = G * H * (input + H + 2) + (static_cast<double>(o.layers) - 1) * G * H * (2 * H + 2);
   return V * E + recurrent + (H + 1) * V;
 }
 
@@ -229,7 +229,7 @@ std::optional<StepResult> Trainer::step() {
 
 void Trainer::check_converging(const char* what, double value, double bound) const {
   if (value <= bound) return;  // false for NaN too
-  fail<ValueError>("Trainer: training diverged at step {} (epoch {}): the {} is {}{}; lower the learning rate "
+  fail<ValueError>("Trainer: training diverged at step {} (epoch {}): the {} is {:.4g}{}; lower the learning rate "
                    "(lr {} with {}){}", steps_ + 1, epoch() + 1, what, value,
                    std::isfinite(value) ? fmt::format(" (beyond {:.3g})", bound) : "", options_.lr, options_.optimizer,
                    options_.clip > 0 ? "" : " or clip the gradient norm (clip 0: no clipping)");
@@ -253,13 +253,15 @@ void Trainer::save(const std::string& dir) const {
   std::filesystem::rename(tmp, dir + "/checkpoint.txt");
 }
 
-bool Trainer::has_checkpoint(const std::string& dir) {
-  return std::filesystem::is_regular_file(dir + "/checkpoint.txt");
+void Trainer::require_checkpoint(const std::string& dir) {
+  if (!std::filesystem::is_regular_file(dir + "/checkpoint.txt"))
+    fail<IoError>("no checkpoint in {} (no {}/checkpoint.txt to resume)", dir, dir);
 }
 
 void Trainer::resume(const std::string& dir) {
+  require_checkpoint(dir);
   std::ifstream file(dir + "/checkpoint.txt");
-  if (!file) fail<IoError>("no checkpoint in {} ({}/checkpoint.txt cannot be read)", dir, dir);
+  if (!file) fail<IoError>("Trainer::resume: cannot read {}/checkpoint.txt", dir);
   std::string steps, data_state, sample_state, global_state, epoch_line;
   if (!std::getline(file, steps) || !std::getline(file, data_state) || !std::getline(file, sample_state) ||
       !std::getline(file, global_state) || !std::getline(file, epoch_line) || steps.empty() ||

@@ -154,8 +154,8 @@ class Trainer {
   /// Restores what save() wrote, including the global random state. IoError if a file is missing
   /// or malformed ("no checkpoint in <dir>" if there is none).
   void resume(const std::string& dir);
-  /// Whether `dir` holds a checkpoint that resume() can read.
-  static bool has_checkpoint(const std::string& dir);
+  /// IoError "no checkpoint in <dir>" unless `dir` holds one (resume() checks it first).
+  static void require_checkpoint(const std::string& dir);
 
   CharLM& model() { return *model_; }
   optim::Optimizer& optimizer() { return *optimizer_; }

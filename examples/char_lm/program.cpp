@@ -91,7 +91,7 @@ void write_run_options(const std::string& dir, const std::vector<RunOption>& opt
 // Resuming: takes the options the run in `dir` was started with, refusing ones given differently.
 // Returns the recorded text hash.
 std::string take_run_options(const std::string& dir, const std::vector<RunOption>& options, const CLI::App& app) {
-  if (!Trainer::has_checkpoint(dir)) fail<IoError>("no checkpoint in {} (no {}/checkpoint.txt to resume)", dir, dir);
+  Trainer::require_checkpoint(dir);
   std::ifstream file(dir + "/options.txt");
   if (!file) fail<IoError>("{}/options.txt cannot be read: the checkpoint does not say how the run was started", dir);
   std::string hash;
