@@ -1,5 +1,6 @@
 // examples/char_lm: the model learns a generated language well beyond what character frequencies
-// explain, and a checkpointed run resumed by fresh objects continues bit-exactly.
+// explain, and a checkpointed run resumed by fresh objects continues bit-exactly. The program (run())
+// fails in one line, resumes from --out alone and refuses other options or text by name.
 #include "char_lm/char_lm.hpp"
 #include "char_lm/program.hpp"
 #include "common/metrics.hpp"
