@@ -18,6 +18,7 @@
 #include <new>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 namespace tg::examples::char_lm {
 namespace {
@@ -248,7 +249,7 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"Character-level language model (RNN/GRU/LSTM) with tapegrad"};
+  CLI::App app{"Character-level language model (RNN/GRU/LSTM) with tapegrad", "char_lm"};
   Settings s;
   s.train.optimizer = "sgd";  // d2l's chapter 8/9 settings
   s.train.num_steps = 35;
