@@ -45,7 +45,7 @@ struct Settings {
 struct RunOption {
   std::string flag;
   std::function<std::string()> get;
-  std::function<void(const std::string&)> set;
+  std::function<bool(const std::string&)> set;  // false if `text` is not a value of the option
   bool compared = true;
 };
 
@@ -55,9 +55,10 @@ RunOption run_option(std::string flag, T& value, bool compared = true) {
           [&value](const std::string& text) {
             if constexpr (std::is_same_v<T, std::string>) {
               value = text;
+              return true;
             } else {
               std::istringstream in(text);
-              in >> value;
+              return static_cast<bool>(in >> value) && in.eof();
             }
           },
           compared};
@@ -109,7 +110,7 @@ std::string take_run_options(const std::string& dir, const std::vector<RunOption
       fail<ValueError>("--resume: {} {} differs from {} {} that the run in {} was started with; leave {} out to "
                        "continue that run, or start a new one in another --out",
                        flag, o->get(), flag, value, dir, flag);
-    if (!app.count(flag)) o->set(value);
+    if (!app.count(flag) && !o->set(value)) fail<IoError>("{}/options.txt: '{}' is not a value of {}", dir, value, flag);
   }
   if (hash.empty()) fail<IoError>("{}/options.txt: no text-hash line", dir);
   return hash;

@@ -351,6 +351,24 @@ TEST(CharLMProgram, ResumeTakesTheRecordedOptionsAndRefusesOthersByName) {
   EXPECT_NE(err3.str().find("differs from the one the run in " + dir + " was trained on"), std::string::npos) << err3.str();
 }
 
+TEST(CharLMProgram, MissingOrMalformedOptionsFileIsNamed) {
+  const std::string dir = fresh_dir("bad_options");
+  ASSERT_EQ(run_program({"--steps", "2", "--out", dir}).code, 0);
+  const auto rewrite = [&](const std::string& from, const std::string& to) {
+    std::ifstream in(dir + "/options.txt");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string s = text.str();
+    s.replace(s.find(from), from.size(), to);
+    std::ofstream(dir + "/options.txt") << s;
+  };
+  rewrite("--layers 1", "--layers abc");
+  EXPECT_TRUE(one_line_failure(run_program({"--out", dir, "--resume"}),
+                               {dir + "/options.txt: 'abc' is not a value of --layers"}));
+  std::filesystem::remove(dir + "/options.txt");
+  EXPECT_TRUE(one_line_failure(run_program({"--out", dir, "--resume"}), {dir + "/options.txt cannot be read"}));
+}
+
 // "epoch K step S (... s): train perplexity P, validation perplexity V" lines, without the time
 // ("epoch K (unfinished) step S" does not match).
 std::vector<std::string> epoch_lines(const std::string& err) {
