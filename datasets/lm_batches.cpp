@@ -54,7 +54,7 @@ LmBatch make_batch(const std::vector<Index>& corpus, const std::vector<std::size
                    std::size_t rows, std::size_t steps, Layout layout) {
   const bool time_major = layout == Layout::TimeMajor;
   const Shape shape = time_major ? Shape{steps, rows} : Shape{rows, steps};
-  LmBatch batch{IndexArray::from_shape(shape), IndexArray::from_shape(shape)};
+  LmBatch batch{IndexArray::from_shape(shape), IndexArray::from_shape(shape), layout};
   for (std::size_t r = 0; r < rows; ++r) {
     const std::size_t start = starts[index * rows + r];
     for (std::size_t t = 0; t < steps; ++t) {

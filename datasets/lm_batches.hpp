@@ -19,12 +19,13 @@ namespace tg::data {
 /// of batch i (the hidden state can be carried over, detached).
 enum class Sampling { Random, Sequential };
 
-/// Options of LmBatchIterator: `LmBatchOptions().batch_size(32).num_steps(35).seed(1)`.
+/// Options of LmBatchIterator: `LmBatchOptions().batch_size(32).num_steps(35).seed(1)`. Time-major by
+/// default, as tapegrad's and PyTorch's recurrent layers; `.layout(Layout::BatchMajor)` for d2l's (N, L).
 struct LmBatchOptions {
   std::size_t batch_size_ = 32;
   std::size_t num_steps_ = 35;
   Sampling sampling_ = Sampling::Random;
-  Layout layout_ = Layout::BatchMajor;
+  Layout layout_ = Layout::TimeMajor;  // as the recurrent layers (batch_first = false)
   std::uint64_t seed_ = 0;
 
   LmBatchOptions& batch_size(std::size_t n) { batch_size_ = n; return *this; }
@@ -34,11 +35,13 @@ struct LmBatchOptions {
   LmBatchOptions& seed(std::uint64_t s) { seed_ = s; return *this; }
 };
 
-/// Inputs X and targets Y (the next tokens), both (batch, num_steps) or, with Layout::TimeMajor,
-/// (num_steps, batch).
+/// Inputs X and targets Y (the next tokens), both (num_steps, batch) as the recurrent layers take
+/// them, or, with Layout::BatchMajor, (batch, num_steps). The batch says which, so that a model can
+/// refuse the other (a square batch would otherwise be read the wrong way round without a trace).
 struct LmBatch {
   IndexArray X;
   IndexArray Y;
+  Layout layout = Layout::TimeMajor;
 };
 
 /// Endless, reproducible minibatches over a token stream; `next` returns false once at the end of

@@ -36,6 +36,7 @@ SequenceBatch pad_sequences(const std::vector<std::vector<Index>>& sequences, co
   const std::size_t rows = indices.size();
   const bool time_major = layout == Layout::TimeMajor;
   SequenceBatch batch;
+  batch.layout = layout;
   batch.tokens = IndexArray::from_shape(time_major ? Shape{num_steps, rows} : Shape{rows, num_steps});
   batch.valid_lens = IndexArray::from_shape({rows});
   for (std::size_t r = 0; r < rows; ++r) {

@@ -2,9 +2,13 @@
 
 #include <tapegrad.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <utility>
 
 namespace tg::examples::char_lm {
 
@@ -15,11 +19,19 @@ Options recurrent_options(std::size_t input_size, const ModelOptions& o) {
   return Options(input_size, o.hidden).num_layers(o.layers).dropout(o.dropout);
 }
 
+// Gate blocks per recurrent cell: the rows of weight_ih are gates x hidden.
+std::size_t gates(const std::string& model) {
+  if (model == "rnn") return 1;
+  if (model == "gru") return 3;
+  if (model == "lstm") return 4;
+  fail<ValueError>("CharLM: unknown model '{}' (expected rnn, gru or lstm)", model);
+}
+
 std::shared_ptr<nn::RecurrentLayer> make_rnn(std::size_t input_size, const ModelOptions& o) {
+  gates(o.model);  // names an unknown model
   if (o.model == "rnn") return std::make_shared<nn::RNN>(recurrent_options<nn::RNNOptions>(input_size, o));
   if (o.model == "gru") return std::make_shared<nn::GRU>(recurrent_options<nn::GRUOptions>(input_size, o));
-  if (o.model == "lstm") return std::make_shared<nn::LSTM>(recurrent_options<nn::LSTMOptions>(input_size, o));
-  fail<ValueError>("CharLM: unknown model '{}' (expected rnn, gru or lstm)", o.model);
+  return std::make_shared<nn::LSTM>(recurrent_options<nn::LSTMOptions>(input_size, o));
 }
 
 nn::RecurrentState detached(const nn::RecurrentState& s) {
@@ -29,10 +41,37 @@ nn::RecurrentState detached(const nn::RecurrentState& s) {
 std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name, CharLM& model, double lr) {
   if (name == "adam") return std::make_unique<optim::Adam>(model.named_parameters(), optim::AdamOptions(lr));
   if (name == "sgd") return std::make_unique<optim::SGD>(model.named_parameters(), optim::SGDOptions(lr));
-  fail<ValueError>("char_lm::Trainer: unknown optimizer '{}' (expected sgd or adam)", name);
+  fail<ValueError>("Trainer: unknown optimizer '{}' (expected sgd or adam)", name);
+}
+
+std::string bytes_str(double bytes) {
+  const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB", "EB"};
+  std::size_t u = 0;
+  for (; bytes >= 1000 && u + 1 < std::size(units); ++u) bytes /= 1000;
+  return fmt::format("{:.3g} {}", bytes, units[u]);
 }
 
 }  // namespace
+
+double parameter_count(std::size_t vocab_size, const ModelOptions& o) {
+  const auto V = static_cast<double>(vocab_size), E = static_cast<double>(o.embed), H = static_cast<double>(o.hidden);
+  const auto G = static_cast<double>(gates(o.model));
+  const double input = o.embed ? E : V;
+  // weight_ih, weight_hh, bias_ih, bias_hh per layer; layers above the first read H features.
+  const double recurrent = G * H * (input + H + 2) + (static_cast<double>(o.layers) - 1) * G * H * (2 * H + 2);
+  return V * E + recurrent + (H + 1) * V;
+}
+
+void check_fits_in_memory(std::size_t vocab_size, const ModelOptions& o, const std::string& optimizer) {
+  const double params = parameter_count(vocab_size, o);
+  // float32 weights and gradients, and Adam's two moments.
+  const double bytes = params * sizeof(float) * (optimizer == "adam" ? 4 : 2);
+  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (bytes > memory)
+    fail<ValueError>("CharLM: {}, hidden {}, layers {}: {:.3g} parameters would need {} for weights, gradients and "
+                     "{} state, more than the {} of memory here; lower the hidden size or the layers",
+                     o.model, o.hidden, o.layers, params, bytes_str(bytes), optimizer, bytes_str(memory));
+}
 
 CharLM::CharLM(std::size_t vocab_size, const ModelOptions& options)
     : Module("CharLM"), vocab_size_(vocab_size), options_(options) {
@@ -47,6 +86,13 @@ std::pair<Tensor, nn::RecurrentState> CharLM::forward(const IndexArray& ids, con
   const Tensor input = embedding ? embedding->forward(ids) : one_hot(ids, vocab_size_, head->weight.dtype());
   auto out = rnn->forward(input, state);
   return {head->forward(out.output), {out.h_n, out.c_n}};
+}
+
+std::pair<Tensor, nn::RecurrentState> CharLM::forward(const data::LmBatch& batch, const nn::RecurrentState& state) {
+  if (batch.layout != data::Layout::TimeMajor)
+    fail<ShapeError>("CharLM: batch of shape {} is batch-major (N, L), but the model reads time-major (L, N) ids; "
+                     "build the batches with Layout::TimeMajor (the default)", shape_str(batch.X.shape()));
+  return forward(batch.X, state);
 }
 
 std::string CharLM::extra_repr() const {
@@ -95,8 +141,7 @@ const std::vector<std::pair<std::string, data::Normalizer>>& normalizer_names() 
 }
 
 double evaluate(CharLM& model, const std::vector<Index>& ids, std::size_t batch_size, std::size_t num_steps) {
-  auto options = data::LmBatchOptions().batch_size(batch_size).num_steps(num_steps)
-                     .sampling(data::Sampling::Sequential).layout(data::Layout::TimeMajor);
+  auto options = data::LmBatchOptions().batch_size(batch_size).num_steps(num_steps).sampling(data::Sampling::Sequential);
   if (ids.size() < data::LmBatchIterator::min_tokens(options)) return NAN;
   NoGradGuard no_grad;
   model.eval();
@@ -105,7 +150,7 @@ double evaluate(CharLM& model, const std::vector<Index>& ids, std::size_t batch_
   double total = 0;
   std::size_t count = 0;
   for (data::LmBatch b; it.next(b); ++count) {
-    auto [logits, next] = model.forward(b.X, state);
+    auto [logits, next] = model.forward(b, state);
     state = next;
     total += cross_entropy(logits, b.Y).item();
   }
@@ -151,28 +196,43 @@ Trainer::Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, co
       optimizer_(make_optimizer(options.optimizer, *model_, options.lr)),
       options_(options),
       batches_(std::move(train_ids), data::LmBatchOptions().batch_size(options.batch_size).num_steps(options.num_steps)
-                                         .sampling(options.sampling).layout(data::Layout::TimeMajor).seed(options.seed)),
+                                         .sampling(options.sampling).seed(options.seed)),
       sample_generator_(options.seed + 1) {}
 
 std::optional<StepResult> Trainer::step() {
   data::LmBatch b;
   if (!batches_.next(b)) {
     carry_ = {};
+    epoch_ended_ = true;
     return std::nullopt;
   }
+  if (std::exchange(epoch_ended_, false)) epoch_loss_sum_ = 0, epoch_batches_ = 0;
   // Random batches are not contiguous: the state starts afresh. Sequential ones continue the
   // previous batch's rows: the state is carried over, detached (truncated BPTT).
   const bool sequential = options_.sampling == data::Sampling::Sequential;
-  auto [logits, next] = model_->forward(b.X, sequential ? carry_ : nn::RecurrentState{});
+  auto [logits, next] = model_->forward(b, sequential ? carry_ : nn::RecurrentState{});
   carry_ = detached(next);
   Tensor loss = cross_entropy(logits, b.Y);
+  const double value = loss.item();
+  check_converging("loss", value, std::log(static_cast<double>(model_->vocab_size())) * 2 + 10);
   optimizer_->zero_grad();
   loss.backward();
   // An infinite bound measures the norm for the metrics without clipping.
   const double norm = optim::clip_grad_norm(model_->named_parameters(), options_.clip > 0 ? options_.clip : INFINITY);
+  check_converging("gradient norm", norm, INFINITY);
   optimizer_->step();
   ++steps_;
-  return StepResult{loss.item(), norm, b.X.size()};
+  epoch_loss_sum_ += value;
+  ++epoch_batches_;
+  return StepResult{value, norm, b.X.size()};
+}
+
+void Trainer::check_converging(const char* what, double value, double bound) const {
+  if (value <= bound) return;  // false for NaN too
+  fail<ValueError>("Trainer: training diverged at step {} (epoch {}): the {} is {:.4g}{}; lower the learning rate "
+                   "(lr {} with {}){}", steps_ + 1, epoch() + 1, what, value,
+                   std::isfinite(value) ? fmt::format(" (beyond {:.3g})", bound) : "", options_.lr, options_.optimizer,
+                   options_.clip > 0 ? "" : " or clip the gradient norm (clip 0: no clipping)");
 }
 
 void Trainer::save(const std::string& dir) const {
@@ -184,20 +244,34 @@ void Trainer::save(const std::string& dir) const {
   save_npz(dir + "/carry.npz", carry);
   const std::string tmp = dir + "/checkpoint.tmp";
   std::ofstream file(tmp);
+  // The epoch's loss sum in the shortest text that reads back to the same double.
   file << steps_ << '\n' << batches_.state().str() << '\n' << sample_generator_.state() << '\n'
-       << default_generator().state() << '\n';
+       << default_generator().state() << '\n'
+       << fmt::format("{} {} {}", epoch_loss_sum_, epoch_batches_, epoch_ended_ ? 1 : 0) << '\n';
   file.close();
-  if (!file) fail<IoError>("char_lm: cannot write {}", tmp);
+  if (!file) fail<IoError>("Trainer::save: cannot write {}", tmp);
   std::filesystem::rename(tmp, dir + "/checkpoint.txt");
 }
 
+void Trainer::require_checkpoint(const std::string& dir) {
+  if (!std::filesystem::is_regular_file(dir + "/checkpoint.txt"))
+    fail<IoError>("no checkpoint in {} (no {}/checkpoint.txt to resume)", dir, dir);
+}
+
 void Trainer::resume(const std::string& dir) {
+  require_checkpoint(dir);
   std::ifstream file(dir + "/checkpoint.txt");
-  if (!file) fail<IoError>("char_lm: no checkpoint in {} ({}/checkpoint.txt cannot be read)", dir, dir);
-  std::string steps, data_state, sample_state, global_state;
+  if (!file) fail<IoError>("Trainer::resume: cannot read {}/checkpoint.txt", dir);
+  std::string steps, data_state, sample_state, global_state, epoch_line;
   if (!std::getline(file, steps) || !std::getline(file, data_state) || !std::getline(file, sample_state) ||
-      !std::getline(file, global_state) || steps.empty() || steps.find_first_not_of("0123456789") != std::string::npos)
-    fail<IoError>("char_lm: {}/checkpoint.txt is malformed", dir);
+      !std::getline(file, global_state) || !std::getline(file, epoch_line) || steps.empty() ||
+      steps.find_first_not_of("0123456789") != std::string::npos)
+    fail<IoError>("Trainer::resume: {}/checkpoint.txt is malformed", dir);
+  std::istringstream epoch_in(epoch_line);
+  int ended = 0;
+  if (!(epoch_in >> epoch_loss_sum_ >> epoch_batches_ >> ended))
+    fail<IoError>("Trainer::resume: {}/checkpoint.txt: malformed epoch loss '{}'", dir, epoch_line);
+  epoch_ended_ = ended != 0;
   model_->load_state_dict(load_npz(dir + "/model.npz"));
   optimizer_->load_state_dict(load_npz(dir + "/optimizer.npz"));
   const StateDict carry = load_npz(dir + "/carry.npz");

@@ -7,6 +7,7 @@
 #include <nn/rnn.hpp>
 #include <optim/optimizer.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,8 +29,17 @@ struct ModelOptions {
   double dropout = 0;          ///< between recurrent layers
 };
 
+/// How many parameters CharLM(vocab_size, options) has, computed without building it.
+double parameter_count(std::size_t vocab_size, const ModelOptions& options);
+
+/// Throws ValueError, naming the parameter count and the memory it needs, if the weights, their
+/// gradients and the optimizer's state (`optimizer` sgd | adam) would not fit in this machine's
+/// memory: the alternative is std::bad_alloc from deep inside the first allocation.
+void check_fits_in_memory(std::size_t vocab_size, const ModelOptions& options, const std::string& optimizer);
+
 /// ids (L, N) -> logits (L, N, vocab): embedding (or one-hot) -> RNN/GRU/LSTM -> linear head, with
 /// PyTorch's parameter names (`embedding.weight`, `rnn.weight_ih_l0`, ..., `head.weight`, `head.bias`).
+/// Time-major, as the recurrent layers and the batch iterators by default.
 ///
 ///     auto model = std::make_shared<CharLM>(vocab.size(), ModelOptions{.model = "gru", .embed = 0});
 ///     auto [logits, state] = model->forward(ids, {});   // pass `state` (detached) to the next batch
@@ -37,6 +47,9 @@ class CharLM : public nn::Module {
  public:
   CharLM(std::size_t vocab_size, const ModelOptions& options);
   std::pair<Tensor, nn::RecurrentState> forward(const IndexArray& ids, const nn::RecurrentState& state);
+  /// forward(batch.X, state); ShapeError if the batch is batch-major (its (N, L) ids would be read
+  /// as N steps of L sequences, a mistake no shape check can see).
+  std::pair<Tensor, nn::RecurrentState> forward(const data::LmBatch& batch, const nn::RecurrentState& state);
 
   std::size_t vocab_size() const { return vocab_size_; }
 
@@ -122,11 +135,16 @@ class Trainer {
 
   /// Trains on the next batch. nullopt, without training, once at the end of every epoch; the call
   /// after that starts the next epoch.
+  /// ValueError, saying so and what to change, if the loss or the gradient norm turns NaN or
+  /// infinite or the loss explodes (beyond 2 ln(vocab) + 10 nats, where a uniform guess scores ln(vocab)).
   std::optional<StepResult> step();
 
   std::size_t steps() const { return steps_; }
   /// Epochs completed.
   std::size_t epoch() const { return batches_.epoch(); }
+  /// Mean loss of the epoch in progress, or of the one just finished after step() returned nullopt.
+  /// Kept in checkpoints, so that a resumed run reports the same epoch means as an uninterrupted one.
+  double epoch_loss() const { return epoch_batches_ ? epoch_loss_sum_ / static_cast<double>(epoch_batches_) : NAN; }
   /// Batches in the current epoch.
   std::size_t batches_per_epoch() { return batches_.num_batches(); }
 
@@ -134,14 +152,19 @@ class Trainer {
   /// checkpoint.txt is replaced atomically, last.
   void save(const std::string& dir) const;
   /// Restores what save() wrote, including the global random state. IoError if a file is missing
-  /// or malformed.
+  /// or malformed ("no checkpoint in <dir>" if there is none).
   void resume(const std::string& dir);
+  /// IoError "no checkpoint in <dir>" unless `dir` holds one (resume() checks it first).
+  static void require_checkpoint(const std::string& dir);
 
   CharLM& model() { return *model_; }
   optim::Optimizer& optimizer() { return *optimizer_; }
   Generator& sample_generator() { return sample_generator_; }
 
  private:
+  // Throws the divergence error unless value <= bound.
+  void check_converging(const char* what, double value, double bound) const;
+
   std::shared_ptr<CharLM> model_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   TrainerOptions options_;
@@ -149,6 +172,9 @@ class Trainer {
   Generator sample_generator_;
   nn::RecurrentState carry_;
   std::size_t steps_ = 0;
+  double epoch_loss_sum_ = 0;
+  std::size_t epoch_batches_ = 0;
+  bool epoch_ended_ = false;  // the next batch starts a new epoch mean
 };
 
 }  // namespace tg::examples::char_lm

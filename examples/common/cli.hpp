@@ -12,7 +12,7 @@ namespace tg::examples {
 struct TrainingOptions {
   std::string data;                 ///< input file; empty: the example's built-in data
   std::string optimizer = "adam";   ///< sgd | adam
-  double lr = 2e-3;
+  double lr = 0;                    ///< 0: default_lr(optimizer)
   double clip = 1.0;                ///< max global gradient norm; 0 disables clipping
   std::size_t batch_size = 32;
   std::size_t num_steps = 64;       ///< tokens per sequence (BPTT length)
@@ -23,18 +23,31 @@ struct TrainingOptions {
   std::uint64_t seed = 0;
   std::string out_dir = "runs";     ///< metrics.csv, loss.svg, checkpoints
   std::size_t checkpoint_every = 0; ///< steps between checkpoints; 0: only at the end
+  std::size_t metrics_every = 50;   ///< steps between metrics rows (besides one per epoch)
   bool resume = false;              ///< continue from out_dir's checkpoint
   double log_interval = 10;         ///< seconds between progress lines when not on a terminal
 };
 
+/// The learning rate that suits `optimizer`: 1 for SGD (d2l's, with gradient clipping), 0.002 for
+/// Adam (whose steps do not scale with the gradient, so SGD's 1 diverges).
+double default_lr(const std::string& optimizer);
+
 /// Adds --data, --optimizer, --lr, --clip, --batch-size, --num-steps, --steps, --epochs,
-/// --valid-fraction, --threads, --seed, --out, --checkpoint-every, --resume and --log-interval to
-/// `app`, bound to `options` (whose values are the defaults shown in --help).
+/// --valid-fraction, --threads, --seed, --out, --checkpoint-every, --metrics-every, --resume and
+/// --log-interval to `app`, bound to `options` (whose values are the defaults shown in --help).
+/// After parsing, an unset lr is 0: use default_lr.
 ///
 ///     CLI::App app{"char LM"};
 ///     tg::examples::TrainingOptions train;
 ///     tg::examples::add_training_options(app, train);
 ///     CLI11_PARSE(app, argc, argv);
 void add_training_options(CLI::App& app, TrainingOptions& options);
+
+/// Validators whose messages read as "--layers: 0 is less than 1" (CLI11's own print
+/// "0.000000 to 1797693...", a 309-digit bound). `at_least(1)` for counts, `above(0)` for rates,
+/// `in_range(0, 0.95)` for fractions.
+CLI::Validator at_least(double min);
+CLI::Validator above(double min);
+CLI::Validator in_range(double min, double max);
 
 }  // namespace tg::examples

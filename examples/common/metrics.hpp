@@ -1,5 +1,5 @@
 #pragma once
-// Per-epoch training metrics as a CSV file that a spreadsheet, pandas or plot_loss_svg can read.
+// Training metrics (a row every few steps and one per epoch) as a CSV file that a spreadsheet, pandas or plot_loss_svg can read.
 #include <cstddef>
 #include <fstream>
 #include <limits>
@@ -8,7 +8,7 @@
 
 namespace tg::examples {
 
-/// One row: where training is, its losses (mean cross-entropy per token, nats) and the optimizer's
+/// One row: where training is (epochs completed, optimizer steps), its losses (mean cross-entropy per token, nats) and the optimizer's
 /// state. valid_loss is NaN when there was no validation.
 struct EpochMetrics {
   std::size_t epoch = 0;

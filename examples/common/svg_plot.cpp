@@ -145,10 +145,10 @@ void write_line_plot_svg(const std::string& path, const std::vector<Series>& ser
 std::vector<Series> loss_curves(const std::vector<EpochMetrics>& rows) {
   Series train{"train", {}, {}, ""}, valid{"validation", {}, {}, ""};
   for (const auto& r : rows) {
-    train.x.push_back(static_cast<double>(r.epoch));
+    train.x.push_back(static_cast<double>(r.step));
     train.y.push_back(r.train_loss);
     if (!std::isnan(r.valid_loss)) {
-      valid.x.push_back(static_cast<double>(r.epoch));
+      valid.x.push_back(static_cast<double>(r.step));
       valid.y.push_back(r.valid_loss);
     }
   }

@@ -18,7 +18,7 @@ struct Series {
 
 struct PlotOptions {
   std::string title;
-  std::string x_label = "epoch";
+  std::string x_label = "step";
   std::string y_label = "loss";
   int width = 720;
   int height = 440;
@@ -34,7 +34,8 @@ std::string render_line_plot_svg(const std::vector<Series>& series, const PlotOp
 /// render_line_plot_svg into `path` (IoError if it cannot be written).
 void write_line_plot_svg(const std::string& path, const std::vector<Series>& series, const PlotOptions& options);
 
-/// "train" and "validation" loss per epoch from metrics rows (validation left out if never measured).
+/// "train" and "validation" loss over optimizer steps from metrics rows (validation left out if never
+/// measured): rows come every few steps, so a run shorter than an epoch still draws a curve.
 std::vector<Series> loss_curves(const std::vector<EpochMetrics>& rows);
 
 }  // namespace tg::examples

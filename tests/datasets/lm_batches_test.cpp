@@ -24,7 +24,8 @@ TEST(LmBatches, MatchD2lAlgorithmOnItsExample) {
   for (Sampling sampling : {Sampling::Random, Sampling::Sequential}) {
     const std::string name = sampling == Sampling::Random ? "random" : "sequential";
     Generator g(42);
-    LmBatchIterator it(range_corpus(35), LmBatchOptions().batch_size(2).num_steps(5).sampling(sampling).seed(42));
+    LmBatchIterator it(range_corpus(35), LmBatchOptions().batch_size(2).num_steps(5).sampling(sampling).seed(42)
+                                                   .layout(Layout::BatchMajor));
     for (int epoch = 0; epoch < 2; ++epoch) {
       auto batches = sampling == Sampling::Random ? seq_data_iter_random(range_corpus(35), 2, 5, g)
                                                   : seq_data_iter_sequential(range_corpus(35), 2, 5, g);
@@ -62,7 +63,7 @@ TEST(LmBatches, SequentialByHand) {
 }
 
 TEST(LmBatches, RandomCoversDisjointSubsequences) {
-  LmBatchIterator it(range_corpus(103), LmBatchOptions().batch_size(4).num_steps(5).seed(3));
+  LmBatchIterator it(range_corpus(103), LmBatchOptions().batch_size(4).num_steps(5).seed(3).layout(Layout::BatchMajor));
   std::vector<Index> starts;
   for (LmBatch b; it.next(b);) {
     EXPECT_EQ(b.X.shape(), (std::vector<std::size_t>{4, 5}));
@@ -81,14 +82,17 @@ TEST(LmBatches, RandomCoversDisjointSubsequences) {
   EXPECT_EQ(starts.size(), (102 - static_cast<std::size_t>(offset)) / 5 / 4 * 4);
 }
 
-TEST(LmBatches, TimeMajorIsTheTranspose) {
+// The default is the recurrent layers' (L, N), and every batch says which layout it has.
+TEST(LmBatches, TimeMajorByDefaultAndBatchMajorIsTheTranspose) {
   for (Sampling s : {Sampling::Random, Sampling::Sequential}) {
     auto options = LmBatchOptions().batch_size(3).num_steps(4).sampling(s).seed(9);
-    LmBatchIterator batch_major(range_corpus(60), options);
-    LmBatchIterator time_major(range_corpus(60), options.layout(Layout::TimeMajor));
+    LmBatchIterator time_major(range_corpus(60), options);
+    LmBatchIterator batch_major(range_corpus(60), options.layout(Layout::BatchMajor));
     LmBatch a, b;
     while (batch_major.next(a)) {
       ASSERT_TRUE(time_major.next(b));
+      EXPECT_EQ(a.layout, Layout::BatchMajor);
+      EXPECT_EQ(b.layout, Layout::TimeMajor);
       EXPECT_EQ(b.X.shape(), (std::vector<std::size_t>{4, 3}));
       EXPECT_EQ(IndexArray(xt::transpose(b.X)), a.X);
       EXPECT_EQ(IndexArray(xt::transpose(b.Y)), a.Y);

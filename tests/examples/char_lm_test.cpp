@@ -1,6 +1,9 @@
 // examples/char_lm: the model learns a generated language well beyond what character frequencies
-// explain, and a checkpointed run resumed by fresh objects continues bit-exactly.
+// explain, and a checkpointed run resumed by fresh objects continues bit-exactly. The program (run())
+// fails in one line, resumes from --out alone and refuses other options or text by name.
 #include "char_lm/char_lm.hpp"
+#include "char_lm/program.hpp"
+#include "common/metrics.hpp"
 
 #include "support/support.hpp"
 
@@ -10,7 +13,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <regex>
+#include <sstream>
 
 namespace tg {
 namespace {
@@ -57,6 +63,30 @@ std::vector<double> train(lm::Trainer& trainer, std::size_t steps) {
   while (trainer.steps() < steps)
     if (auto r = trainer.step()) losses.push_back(r->loss);
   return losses;
+}
+
+// The program, run as a function: tiny models on a few thousand generated characters.
+struct ProgramRun {
+  int code;
+  std::string out, err;
+};
+
+// Runs char_lm with `args`, and these unless `args` sets them.
+ProgramRun run_program(std::vector<std::string> args) {
+  const std::vector<std::pair<std::string, std::string>> defaults{
+      {"--threads", "1"}, {"--sample-chars", "5"}, {"--max-chars", "3000"}, {"--batch-size", "4"},
+      {"--num-steps", "8"}, {"--hidden", "12"}, {"--embed", "4"}, {"--log-interval", "1000"}};
+  for (const auto& [flag, value] : defaults)
+    if (std::find(args.begin(), args.end(), flag) == args.end()) args.insert(args.end(), {flag, value});
+  std::ostringstream out, err;
+  const int code = lm::run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("char_lm_program_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
 }
 
 TEST(CharLM, ParametersHavePyTorchNames) {
@@ -198,7 +228,171 @@ TEST(CharLM, ResumeWithoutCheckpointNamesTheFolder) {
                       {.batch_size = 4, .num_steps = 8});
   const std::string dir = (std::filesystem::temp_directory_path() / "char_lm_no_checkpoint").string();
   std::filesystem::remove_all(dir);
-  EXPECT_TRUE(test::throws<IoError>([&] { trainer.resume(dir); }, {"char_lm", "char_lm_no_checkpoint"}));
+  EXPECT_TRUE(test::throws<IoError>([&] { trainer.resume(dir); }, {"no checkpoint in", "char_lm_no_checkpoint"}));
+  // The program says so before anything else (it used to fail on the vocabulary file first).
+  const auto r = run_program({"--out", dir, "--resume"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.err, "char_lm: no checkpoint in " + dir + " (no " + dir + "/checkpoint.txt to resume)\n");
+}
+
+TEST(CharLM, ParameterCountMatchesTheModel) {
+  for (const lm::ModelOptions& o : {lm::ModelOptions{.model = "rnn", .layers = 1, .hidden = 5, .embed = 0},
+                                    lm::ModelOptions{.model = "gru", .layers = 2, .hidden = 6, .embed = 3},
+                                    lm::ModelOptions{.model = "lstm", .layers = 3, .hidden = 4, .embed = 2}}) {
+    std::size_t numel = 0;
+    for (const auto& [name, p] : lm::CharLM(7, o).named_parameters()) numel += p.numel();
+    EXPECT_EQ(lm::parameter_count(7, o), static_cast<double>(numel)) << o.model;
+  }
+}
+
+// A batch-major (N, L) batch has the right rank and ids, so only its layout tag can tell that it
+// would be read as N steps of L sequences.
+TEST(CharLM, RefusesBatchMajorBatches) {
+  manual_seed(0);
+  lm::CharLM model(10, {.hidden = 4, .embed = 2});
+  std::vector<Index> ids(100);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<Index>(i % 10);
+  data::LmBatch b;
+  data::LmBatchIterator(ids, data::LmBatchOptions().batch_size(3).num_steps(3)).next(b);
+  EXPECT_EQ(model.forward(b, {}).first.shape(), (Shape{3, 3, 10}));
+  data::LmBatchIterator(ids, data::LmBatchOptions().batch_size(3).num_steps(3).layout(data::Layout::BatchMajor)).next(b);
+  EXPECT_TRUE(test::throws<ShapeError>([&] { model.forward(b, {}); }, {"CharLM", "batch-major (N, L)", "Layout::TimeMajor"}));
+}
+
+// SGD at lr 1000 without clipping: the loss turns NaN or explodes within a few steps.
+TEST(CharLM, DivergenceStopsTrainingWithTheFix) {
+  set_num_threads(1);
+  const Corpus c = generated_corpus(3000);
+  manual_seed(0);
+  lm::Trainer trainer(std::make_shared<lm::CharLM>(c.vocab.size(), lm::ModelOptions{.hidden = 16, .embed = 8}), c.train,
+                      {.optimizer = "sgd", .lr = 1000, .clip = 0, .batch_size = 4, .num_steps = 8});
+  EXPECT_TRUE(test::throws<ValueError>([&] { train(trainer, 200); },
+                                       {"training diverged at step", "lower the learning rate (lr 1000 with sgd)",
+                                        "clip the gradient norm"}));
+}
+
+// Exactly one line, prefixed once.
+::testing::AssertionResult one_line_failure(const ProgramRun& r, std::initializer_list<std::string_view> parts) {
+  if (r.code == 0) return ::testing::AssertionFailure() << "exit code 0";
+  if (r.err.rfind("char_lm: ", 0) != 0 || r.err.find("char_lm: char_lm") != std::string::npos ||
+      std::count(r.err.begin(), r.err.end(), '\n') != 1 || r.err.back() != '\n')
+    return ::testing::AssertionFailure() << "not one line \"char_lm: ...\": " << r.err;
+  for (std::string_view part : parts)
+    if (r.err.find(part) == std::string::npos) return ::testing::AssertionFailure() << r.err << " lacks " << part;
+  return ::testing::AssertionSuccess();
+}
+
+TEST(CharLMProgram, EveryFailureIsOneLineAndANonZeroExit) {
+  const std::string file = test::write_temp_file("char_lm_out_is_a_file", "x");
+  EXPECT_TRUE(one_line_failure(run_program({"--out", file}), {"--out", "is a file"}));
+  // 4e16 parameters: refused before allocating anything, with what it would need.
+  EXPECT_TRUE(one_line_failure(run_program({"--out", fresh_dir("huge"), "--hidden", "100000000"}),
+                               {"4e+16 parameters", "PB", "memory"}));
+  EXPECT_TRUE(one_line_failure(run_program({"--data", test::write_temp_file("char_lm_bad_utf8", "ab\xff")}),
+                               {"--data", "invalid UTF-8"}));
+}
+
+TEST(CharLMProgram, OptionErrorsReadWell) {
+  EXPECT_TRUE(one_line_failure(run_program({"--layers", "0"}), {"--layers: 0 is less than 1"}));
+  EXPECT_TRUE(one_line_failure(run_program({"--dropout", "1"}), {"--dropout: 1 is outside [0, 0.95]"}));
+  EXPECT_TRUE(one_line_failure(run_program({"--temperature", "-1"}), {"--temperature: -1 is less than 0"}));
+  EXPECT_TRUE(one_line_failure(run_program({"--lr", "abc"}), {"--lr: 'abc' is not a number"}));
+  EXPECT_LT(run_program({"--layers", "0"}).err.size(), 80u);
+}
+
+std::vector<tg::examples::EpochMetrics> metrics(const std::string& dir) {
+  return tg::examples::MetricsCsv::read(dir + "/metrics.csv");
+}
+
+TEST(CharLMProgram, LearningRateSuitsTheOptimizer) {
+  for (const auto& [optimizer, lr] : {std::pair{"adam", 2e-3}, std::pair{"sgd", 1.0}}) {
+    const std::string dir = fresh_dir(optimizer);
+    ASSERT_EQ(run_program({"--optimizer", optimizer, "--steps", "2", "--out", dir}).code, 0);
+    EXPECT_EQ(metrics(dir).back().learning_rate, lr) << optimizer;
+  }
+}
+
+TEST(CharLMProgram, SaysWhereItWroteAndLogsEveryNSteps) {
+  const std::string dir = fresh_dir("where");
+  const ProgramRun r = run_program({"--steps", "12", "--metrics-every", "3", "--out", dir});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const std::string file : {"/metrics.csv", "/loss.svg"}) {
+    EXPECT_NE(r.err.find(dir + file), std::string::npos) << file;
+    EXPECT_TRUE(std::filesystem::exists(dir + file)) << file;
+  }
+  EXPECT_NE(r.err.find("checkpoint (model.npz, optimizer.npz, checkpoint.txt) in " + dir), std::string::npos);
+  // Steps 3, 6, 9 and the last one, 12, with validation; fewer than one epoch (about 80 steps).
+  const auto rows = metrics(dir);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].step, 3u);
+  EXPECT_EQ(rows[3].step, 12u);
+  EXPECT_TRUE(std::isnan(rows[2].valid_loss));
+  EXPECT_FALSE(std::isnan(rows[3].valid_loss));
+}
+
+// The options a run started with are in its folder: --resume needs only --out; others are refused by name.
+TEST(CharLMProgram, ResumeTakesTheRecordedOptionsAndRefusesOthersByName) {
+  const std::string dir = fresh_dir("options");
+  ASSERT_EQ(run_program({"--steps", "5", "--normalizer", "lower", "--optimizer", "adam", "--hidden", "10",
+                         "--out", dir}).code, 0);
+  // Only --out (run_program passes --hidden 12 and others: leave them out here).
+  std::ostringstream out, err;
+  EXPECT_EQ(lm::run({"--out", dir, "--resume", "--steps", "8", "--sample-chars", "1"}, out, err), 0) << err.str();
+  EXPECT_EQ(metrics(dir).back().step, 8u);
+  EXPECT_EQ(metrics(dir).back().learning_rate, 2e-3);
+  EXPECT_TRUE(one_line_failure(run_program({"--out", dir, "--resume"}),
+                               {"--resume: --hidden 12 differs from --hidden 10 that the run in " + dir}));
+  std::ostringstream out2, err2;
+  EXPECT_NE(lm::run({"--out", dir, "--resume", "--normalizer", "d2l"}, out2, err2), 0);
+  EXPECT_NE(err2.str().find("--normalizer d2l differs from --normalizer lower"), std::string::npos) << err2.str();
+  std::ostringstream out3, err3;
+  EXPECT_NE(lm::run({"--out", dir, "--resume", "--data", test::write_temp_file("char_lm_other.txt", "other text")},
+                    out3, err3), 0);
+  EXPECT_NE(err3.str().find("differs from the one the run in " + dir + " was trained on"), std::string::npos) << err3.str();
+}
+
+TEST(CharLMProgram, MissingOrMalformedOptionsFileIsNamed) {
+  const std::string dir = fresh_dir("bad_options");
+  ASSERT_EQ(run_program({"--steps", "2", "--out", dir}).code, 0);
+  const auto rewrite = [&](const std::string& from, const std::string& to) {
+    std::ifstream in(dir + "/options.txt");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string s = text.str();
+    s.replace(s.find(from), from.size(), to);
+    std::ofstream(dir + "/options.txt") << s;
+  };
+  rewrite("--layers 1", "--layers abc");
+  EXPECT_TRUE(one_line_failure(run_program({"--out", dir, "--resume"}),
+                               {dir + "/options.txt: 'abc' is not a value of --layers"}));
+  std::filesystem::remove(dir + "/options.txt");
+  EXPECT_TRUE(one_line_failure(run_program({"--out", dir, "--resume"}), {dir + "/options.txt cannot be read"}));
+}
+
+// "epoch K step S (... s): train perplexity P, validation perplexity V" lines, without the time
+// ("epoch K (unfinished) step S" does not match).
+std::vector<std::string> epoch_lines(const std::string& err) {
+  static const std::regex line(R"(epoch (\d+) step (\d+) \([^)]*\): ([^\n]*))");
+  std::vector<std::string> lines;
+  for (std::sregex_iterator it(err.begin(), err.end(), line), end; it != end; ++it)
+    lines.push_back((*it)[1].str() + " " + (*it)[2].str() + " " + (*it)[3].str());
+  return lines;
+}
+
+// Stopped mid-epoch and resumed, a run numbers and measures its epochs as one that never stopped.
+TEST(CharLMProgram, ResumedRunContinuesEpochsAndTheirPerplexity) {
+  const std::string straight = fresh_dir("straight"), resumed = fresh_dir("resumed");
+  // About 22 batches an epoch: the run stops in the second epoch and ends in the third.
+  const ProgramRun a = run_program({"--steps", "50", "--num-steps", "30", "--out", straight});
+  ASSERT_EQ(a.code, 0) << a.err;
+  const std::vector<std::string> expected = epoch_lines(a.err);
+  ASSERT_EQ(expected.size(), 2u) << a.err;
+  const ProgramRun first = run_program({"--steps", "30", "--num-steps", "30", "--out", resumed});
+  const ProgramRun second = run_program({"--steps", "50", "--num-steps", "30", "--out", resumed, "--resume"});
+  ASSERT_EQ(second.code, 0) << second.err;
+  std::vector<std::string> lines = epoch_lines(first.err);  // the unfinished epoch's line does not match
+  for (const auto& l : epoch_lines(second.err)) lines.push_back(l);
+  EXPECT_EQ(lines, expected) << first.err << second.err;
 }
 
 }  // namespace

@@ -40,6 +40,35 @@ TEST(Cli, RejectsBadValues) {
   rejects({"--valid-fraction", "0.95"});
 }
 
+// CLI11's own ranges print "0 not in range 0.000000 to 179769313486231570814527..." (a 309-digit bound).
+TEST(Cli, BadValuesSayWhatIsWrongInAFewWords) {
+  const auto message = [](std::vector<std::string> args) {
+    CLI::App app;
+    TrainingOptions o;
+    add_training_options(app, o);
+    try {
+      parse(app, args);
+    } catch (const CLI::ParseError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message({"--batch-size", "0"}), "--batch-size: 0 is less than 1");
+  EXPECT_EQ(message({"--lr", "0"}), "--lr: 0 is not above 0");
+  EXPECT_EQ(message({"--lr", "1e-3x"}), "--lr: '1e-3x' is not a number");
+  EXPECT_EQ(message({"--valid-fraction", "0.95"}), "--valid-fraction: 0.95 is outside [0, 0.9]");
+}
+
+TEST(Cli, LearningRateDefaultsToTheOptimizers) {
+  CLI::App app;
+  TrainingOptions o;
+  add_training_options(app, o);
+  parse(app, {"--optimizer", "adam"});
+  EXPECT_EQ(o.lr, 0.0);  // unset: the program takes default_lr
+  EXPECT_EQ(default_lr("adam"), 2e-3);
+  EXPECT_EQ(default_lr("sgd"), 1.0);
+}
+
 TEST(Cli, HelpListsOptionsWithDefaults) {
   CLI::App app{"test"};
   TrainingOptions o;

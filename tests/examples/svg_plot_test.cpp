@@ -62,16 +62,18 @@ TEST(SvgPlot, LossCurvesFromMetrics) {
   for (std::size_t e = 1; e <= 7; ++e) {
     EpochMetrics m;
     m.epoch = e;
+    m.step = 10 * e;
     m.train_loss = 3.0 / static_cast<double>(e);
     m.valid_loss = e % 2 ? 3.2 / static_cast<double>(e) : NAN;  // validation every other epoch
     rows.push_back(m);
   }
-  const std::string svg = render_line_plot_svg(loss_curves(rows), {"Loss <char LM> & co", "epoch", "loss"});
+  const std::string svg = render_line_plot_svg(loss_curves(rows), {"Loss <char LM> & co", "step", "loss"});
   EXPECT_TRUE(well_formed(svg));
   EXPECT_EQ(points_per_series(svg), (std::vector<std::size_t>{7, 4}));
   EXPECT_NE(svg.find("data-name=\"validation\""), std::string::npos);
   EXPECT_NE(svg.find("Loss &lt;char LM&gt; &amp; co"), std::string::npos);
-  EXPECT_NE(svg.find(">epoch</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">step</text>"), std::string::npos);
+  EXPECT_EQ(loss_curves(rows)[0].x, (std::vector<double>{10, 20, 30, 40, 50, 60, 70}));  // steps, not epochs
   EXPECT_NE(svg.find("rotate(-90"), std::string::npos);  // y label
 }
 
