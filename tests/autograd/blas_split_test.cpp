@@ -1,7 +1,7 @@
 // Large products are split into blocks of rows or columns (autograd/ops/blas.cpp), by their shape
 // alone: BLAS kernels sum an element in an order that depends on where it sits in the block around
 // it, so the blocks must be the same on every thread count. Every shape, transpose and beta below
-// gives the same bytes on 1 thread (the blocks in order) and on 2, 3 and 4 (the blocks at once),
+// gives the same bytes on 1 thread (the blocks in order) and on 2 and 4 (the blocks at once),
 // including the output layer's weight gradient of issue #12 (71 x 64 over 1,120 positions), and a
 // product inside one of several tasks, which stays one call. Double products are never split.
 #include "support/support.hpp"
