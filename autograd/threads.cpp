@@ -43,7 +43,12 @@ int get_num_threads() {
 }
 
 void parallel_tasks(std::size_t count, const std::function<void(std::size_t)>& task) {
-  if (count < 2 || get_num_threads() < 2) {
+  if (count < 2) {
+    if (count == 1) task(0);
+    return;
+  }
+  if (get_num_threads() < 2) {  // in order, but as tasks: their products are cut as on more threads
+    InsideTask inside;
     for (std::size_t i = 0; i < count; ++i) task(i);
     return;
   }

@@ -13,13 +13,20 @@ void set_num_threads(int threads);
 int get_num_threads();
 
 /// Runs task(0), ..., task(count - 1). When the setting allows more than one thread they run at the
-/// same time on TBB's threads, and the products inside a task stay on its thread, so that each task
-/// uses one core instead of every task asking for all of them; otherwise they run in order.
+/// same time on TBB's threads; otherwise they run in order. Either way, with two or more tasks the
+/// products inside a task stay one BLAS call each, so that each task uses one core instead of every
+/// task asking for all of them, and a task computes the same bits on any thread count.
 /// For a few large independent jobs (the two directions of a bidirectional layer), not for loops.
 void parallel_tasks(std::size_t count, const std::function<void(std::size_t)>& task);
 
 namespace detail {
-/// True on a thread that is running a task of parallel_tasks.
+/// The most pieces a parallel job (the blocks of a product, the row ranges of a recurrent time
+/// loop) is cut into. The cut depends on the job's shape only, never on the thread count, so that
+/// results are the same bits on any thread count; threads only decide who runs which piece. Two
+/// pieces keep the two cores this project measures on busy without cutting the work finer.
+inline constexpr std::size_t kMaxPieces = 2;
+
+/// True on a thread that is running a task of parallel_tasks (one of two or more).
 bool in_parallel_task();
 }  // namespace detail
 

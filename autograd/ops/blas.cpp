@@ -14,9 +14,9 @@ namespace {
 CBLAS_TRANSPOSE op(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
 int i(std::size_t v) { return static_cast<int>(v); }
 
-// OpenBLAS runs on one thread, always: tapegrad splits a large product into one block of rows or
-// columns per core and runs the blocks as TBB tasks. TBB is then the only thread pool, so no idle
-// OpenBLAS thread spins on a core that a TBB task needs (docs/design.md, Threads).
+// OpenBLAS runs on one thread, always: tapegrad splits a large product into blocks of rows or
+// columns and runs the blocks as TBB tasks. TBB is then the only thread pool, so no idle OpenBLAS
+// thread spins on a core that a TBB task needs (docs/design.md, Threads).
 const bool blas_single_threaded = [] {
   openblas_set_num_threads(1);
   return true;
@@ -36,14 +36,15 @@ void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T 
     cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
 }
 
-/// How many blocks to split an m x n x k product into: one per thread, unless the blocks would be
-/// too small, or this thread is already one of several tasks sharing the cores.
+/// How many blocks to split an m x n x k product into: a function of the shape only (and of whether
+/// this thread is already one of several tasks sharing the cores), never of the thread count. BLAS
+/// kernels sum each element of C in an order that depends on where the element sits in the block
+/// around it, so the same blocks must be computed on 1 thread as on 4.
 std::size_t block_count(std::size_t m, std::size_t n, std::size_t k) {
   if (in_parallel_task()) return 1;
-  const auto threads = static_cast<std::size_t>(get_num_threads());
   const std::size_t flops = 2 * m * n * k;
   const std::size_t widest = std::max(m, n);
-  return std::max<std::size_t>(1, std::min({threads, flops / kMinFlopsPerBlock, widest / kBlockAlign}));
+  return std::max<std::size_t>(1, std::min({kMaxPieces, flops / kMinFlopsPerBlock, widest / kBlockAlign}));
 }
 
 }  // namespace
@@ -52,10 +53,7 @@ template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
   if (m == 0 || n == 0) return;
-  // Only float products are split. OpenBLAS's float kernels give every element of C the same bits
-  // wherever the block around it starts (tested on thousands of shapes above kMinFlopsPerBlock);
-  // its double kernels round a quarter of such shapes differently at the block edges, and float64
-  // is for checking gradients, where the bits matter more than the time.
+  // Only float products are split: float64 is for checking gradients, where time matters less.
   const std::size_t blocks = std::is_same_v<T, float> ? block_count(m, n, k) : 1;
   if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 

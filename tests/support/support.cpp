@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -37,6 +38,13 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   xt::xarray<double> x = a.to(kFloat64).data<double>();
   xt::xarray<double> y = b.to(kFloat64).data<double>();
   return x.size() ? xt::amax(xt::abs(x - y))() : 0.0;
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  return visit_dtype(a.dtype(), [&]<class T>() {
+    return std::memcmp(a.data<T>().data(), b.data<T>().data(), a.data<T>().size() * sizeof(T)) == 0;
+  });
 }
 
 std::string data_path(const std::string& name) { return std::string(TAPEGRAD_TEST_DATA_DIR) + "/" + name; }

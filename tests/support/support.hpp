@@ -36,6 +36,9 @@ struct ThreadsGuard {
 /// Max |a - b| over two tensors of the same shape (as float64).
 double max_abs_diff(const Tensor& a, const Tensor& b);
 
+/// True if a and b have the same dtype, shape and bytes (bit for bit; +0 and -0 differ).
+bool same_bits(const Tensor& a, const Tensor& b);
+
 /// Path of a file under tests/data/.
 std::string data_path(const std::string& name);
 
