@@ -34,13 +34,14 @@ struct Task {
   Rows rows;
 };
 
-/// The directions, each split into as many row ranges as there are threads per direction, with at
-/// least 8 rows each (thinner per-step products do not pay for the split). One thread: one task
-/// per direction, which parallel_tasks runs in order.
+/// The directions, each split into row ranges of at least 8 rows (thinner per-step products do not
+/// pay for the split), detail::kMaxPieces tasks in all. The cut depends on the shape only, never on
+/// the thread count, so the bits do not either; parallel_tasks runs the tasks in order on one thread.
 std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch);
 
 /// body(rows) for row ranges that cover [0, n), at the same time on the cores the setting allows
-/// (parallel_tasks: each task's products stay on its core). Bit-identical to one call over all rows.
+/// (parallel_tasks: each task's products stay on its core). The ranges depend on n only, so the
+/// results are the same bits on any thread count.
 template <class Body>
 void for_row_ranges(std::size_t n, Body&& body) {
   const std::vector<Task> tasks = split_into_tasks(1, n);
