@@ -344,5 +344,12 @@ TEST(RecurrentLayer, LengthsFromATensorOrAFile) {
   EXPECT_TRUE(test::throws<ShapeError>([&] { gru.forward(x, {}, tensor({{5, 3, 1}})); }, {"shape [1, 3] must be 1-D"}));
 }
 
+// PyTorch users look for the nonlinearity beside the layer that takes it.
+TEST(RecurrentLayer, NonlinearityIsNamedInTheNnNamespace) {
+  RNN rnn(RNNOptions(3, 4).nonlinearity(tg::nn::RnnNonlinearity::Relu));
+  EXPECT_NE(rnn.str().find("nonlinearity=relu"), std::string::npos);
+  RNNCell cell(RNNCellOptions(3, 4).nonlinearity(tg::nn::RnnNonlinearity::Relu));
+}
+
 }  // namespace
 }  // namespace tg::nn
