@@ -20,6 +20,10 @@
 
 namespace tg {
 
+namespace detail {
+[[noreturn]] void fail_input_dtype(const Node& node, std::size_t input, Dtype op_dtype);
+}  // namespace detail
+
 /// What a backward closure sees: the output's value and gradient, the inputs, and where to add.
 template <class T>
 class BackwardContext {
@@ -37,9 +41,11 @@ class BackwardContext {
                        node_.name);
     return std::get<xt::xarray<T>>(output_->value);
   }
-  /// The forward value of input i.
+  /// The forward value of input i. Every read and accumulation of an input goes through here, so an
+  /// op recorded in one dtype over an input of another gets a DtypeError naming both.
   const xt::xarray<T>& input(std::size_t i) const {
-    return std::get<xt::xarray<T>>(node_.inputs[i]->value);
+    if (const auto* value = std::get_if<xt::xarray<T>>(&node_.inputs[i]->value)) return *value;
+    detail::fail_input_dtype(node_, i, dtype_of<T>);
   }
   const Shape& input_shape(std::size_t i) const { return input(i).shape(); }
   /// Whether input i wants a gradient; skip the work for it otherwise.

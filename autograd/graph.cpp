@@ -101,6 +101,12 @@ void check_same_dtype(const char* op, std::span<const Tensor> inputs) {
   }
 }
 
+void fail_input_dtype(const Node& node, std::size_t input, Dtype op_dtype) {
+  fail<DtypeError>("backward of '{}' works in {} but its input {} is {}; record the op in its inputs' dtype, or "
+                   "convert the input with .to() first",
+                   node.name, dtype_name(op_dtype), input, dtype_name(Tensor(node.inputs[input]).dtype()));
+}
+
 std::shared_ptr<Node> make_node(const char* name, std::span<const Tensor> inputs) {
   auto node = std::make_shared<Node>();
   node->name = name;

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <variant>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -332,7 +333,12 @@ std::size_t item_size(const std::string& descr) {
   return 0;
 }
 
-Tensor parse_npy(const Bytes& bytes, const std::string& where) {
+/// One parsed member: float arrays become tensors, integer and bool arrays stay int64.
+using NpyArray = std::variant<Tensor, IndexArray>;
+
+bool is_integer(const std::string& descr) { return descr[1] == 'i' || descr[1] == 'u' || descr[1] == 'b'; }
+
+NpyArray parse_npy(const Bytes& bytes, const std::string& where) {
   Reader npy(bytes.data(), bytes.size(), where);
   if (std::memcmp(npy.at(0, 6), kNpyMagic, 6) != 0) fail<IoError>("{}: not an .npy array (bad magic)", where);
   const auto major = npy.read_at<std::uint8_t>(6);
@@ -367,16 +373,18 @@ Tensor parse_npy(const Bytes& bytes, const std::string& where) {
   // Fortran order is the transpose of the C-order array with reversed shape.
   Shape storage_shape = header.shape;
   if (header.fortran_order) std::reverse(storage_shape.begin(), storage_shape.end());
-  auto build = [&]<class U>() {
+  auto build = [&]<class U>() -> NpyArray {
     xt::xarray<U> a = xt::xarray<U>::from_shape(storage_shape);
     convert_elements<U>(header.descr, raw, count, a.data());
     if (header.fortran_order && a.dimension() > 1) {
       xt::xarray<U> c_order = xt::transpose(a);
       a = std::move(c_order);
     }
-    return Tensor(std::move(a));
+    if constexpr (std::is_same_v<U, Index>) return a;
+    else return Tensor(std::move(a));
   };
   if (header.descr == "<f8") return build.template operator()<double>();
+  if (is_integer(header.descr)) return build.template operator()<Index>();
   return build.template operator()<float>();
 }
 
@@ -418,26 +426,69 @@ Bytes npy_bytes(const Tensor& t) {
   });
 }
 
-/// The format-version member: a 0-d int64, so `numpy.load(path)["__tapegrad__"]` reads it too.
-Bytes version_member_bytes() {
-  const std::int64_t version = kNpzFormatVersion;
-  return npy_bytes("<i8", Shape{}, &version, sizeof(version));
+Bytes npy_bytes(const IndexArray& a) {
+  return npy_bytes("<i8", Shape(a.shape().begin(), a.shape().end()), a.data(), a.size() * sizeof(Index));
 }
 
-/// Checks the version member of a loaded archive and removes it from the state dict. Archives
-/// without one (written by numpy) are accepted as they are.
-void check_and_strip_version(StateDict& loaded, const std::string& where) {
-  const auto it = loaded.find(kNpzVersionKey);
-  if (it == loaded.end()) return;
-  const Tensor& v = it->second;
-  const double version = v.numel() == 1 ? v.item() : -1;
-  if (v.dim() != 0 || version < 1 || version != std::floor(version))
-    fail<IoError>("{}: member '{}.npy' is not a format version (shape {}, expected a positive 0-d integer)", where,
-                  kNpzVersionKey, shape_str(v.shape()));
-  if (version > kNpzFormatVersion)
-    fail<IoError>("{}: written in tapegrad npz format version {}, newer than this build reads ({})", where, version,
-                  kNpzFormatVersion);
-  loaded.erase(it);
+/// Checks the version member of a loaded archive (a 0-d int64, so `numpy.load(path)["__tapegrad__"]`
+/// reads it too) and removes it. Archives without one (written by numpy) are accepted as they are.
+void check_and_strip_version(NpzArrays& loaded) {
+  const auto it = loaded.integers.find(kNpzVersionKey);
+  const bool as_float = loaded.tensors.contains(kNpzVersionKey);
+  if (it == loaded.integers.end() && !as_float) return;
+  if (as_float || it->second.dimension() != 0 || it->second() < 1)
+    fail<IoError>("{}: member '{}.npy' is not a format version (shape {}, expected a positive 0-d integer)",
+                  loaded.source, kNpzVersionKey,
+                  as_float ? shape_str(loaded.tensors.at(kNpzVersionKey).shape()) : shape_str(it->second.shape()));
+  if (it->second() > kNpzFormatVersion)
+    fail<IoError>("{}: written in tapegrad npz format version {}, newer than this build reads ({})", loaded.source,
+                  it->second(), kNpzFormatVersion);
+  loaded.integers.erase(it);
+}
+
+/// The members of an archive in memory; `name` stands for the file in error messages.
+NpzArrays read_archive(std::string_view bytes, const std::string& name) {
+  NpzArrays out{fmt::format("load_npz('{}')", name), {}, {}};
+  Reader file(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.source);
+  for (const Member& m : read_central_directory(file, out.source)) {
+    const std::string member_where = fmt::format("{}, member '{}'", out.source, m.name);
+    constexpr std::string_view suffix = ".npy";
+    if (m.name.size() <= suffix.size() || !m.name.ends_with(suffix))
+      fail<IoError>("{}: member name does not end in .npy", member_where);
+    const std::string key = m.name.substr(0, m.name.size() - suffix.size());
+    if (out.tensors.contains(key) || out.integers.contains(key))
+      fail<IoError>("{}: duplicate key '{}'", member_where, key);
+    NpyArray array = parse_npy(member_bytes(file, m, member_where), member_where);
+    if (auto* integers = std::get_if<IndexArray>(&array)) out.integers.emplace(key, std::move(*integers));
+    else out.tensors.emplace(key, std::get<Tensor>(std::move(array)));
+  }
+  check_and_strip_version(out);
+  return out;
+}
+
+/// Integer members as float32, for load_npz: refused where float32 would change a value.
+StateDict as_float_tensors(NpzArrays arrays) {
+  StateDict out = std::move(arrays.tensors);
+  for (const auto& [key, integers] : arrays.integers) {
+    xt::xarray<float> floats = xt::cast<float>(integers);
+    for (std::size_t i = 0; i < integers.size(); ++i) {
+      const float f = floats.data()[i];
+      const bool exact = f >= -0x1p63f && f < 0x1p63f && static_cast<Index>(f) == integers.data()[i];
+      if (!exact)
+        fail<IoError>("{}, member '{}.npy': integer {} at index {} is not exact in float32; load_npz_arrays keeps "
+                      "integer arrays exact", arrays.source, key, integers.data()[i], i);
+    }
+    out.emplace(key, Tensor(std::move(floats)));
+  }
+  return out;
+}
+
+[[noreturn]] void fail_no_member(const NpzArrays& arrays, const std::string& key) {
+  std::vector<std::string> keys;
+  for (const auto& entry : arrays.tensors) keys.push_back(entry.first);
+  for (const auto& entry : arrays.integers) keys.push_back(entry.first);
+  std::sort(keys.begin(), keys.end());
+  fail<IoError>("{}: no member '{}' (members: {})", arrays.source, key, fmt::join(keys, ", "));
 }
 
 /// Writes to a temporary file beside `path` and renames it over `path` only once it is on disk,
@@ -534,12 +585,20 @@ class AtomicFile {
 
 }  // namespace
 
-void save_npz(const std::string& path, const StateDict& tensors) {
-  for (const auto& [key, tensor] : tensors) {
-    if (!tensor.defined()) fail<ValueError>("save_npz('{}'): tensor '{}' is undefined", path, key);
+void save_npz(const std::string& path, const StateDict& tensors, const IndexDict& integers) {
+  auto check_key = [&](const std::string& key) {
     if (key.empty()) fail<ValueError>("save_npz('{}'): empty key", path);
     if (key == kNpzVersionKey) fail<ValueError>("save_npz('{}'): key '{}' is reserved for the format version", path, key);
     if (key.size() + 4 > 0xFFFF) fail<ValueError>("save_npz('{}'): key '{:.40}...' is too long", path, key);
+  };
+  for (const auto& [key, tensor] : tensors) {
+    if (!tensor.defined()) fail<ValueError>("save_npz('{}'): tensor '{}' is undefined", path, key);
+    check_key(key);
+  }
+  for (const auto& [key, array] : integers) {
+    check_key(key);
+    if (tensors.contains(key))
+      fail<ValueError>("save_npz('{}'): key '{}' is both a tensor and an integer array", path, key);
   }
   AtomicFile file(path);
   Bytes directory;
@@ -584,10 +643,11 @@ void save_npz(const std::string& path, const StateDict& tensors) {
   };
   // The version member goes first, so that a reader meets it before any array. Members are
   // serialized one at a time: a checkpoint never needs twice its size in memory.
-  write_member(kNpzVersionKey, version_member_bytes());
+  write_member(kNpzVersionKey, npy_bytes(IndexArray(Index(kNpzFormatVersion))));
   for (const auto& [key, tensor] : tensors) write_member(key, npy_bytes(tensor));
+  for (const auto& [key, array] : integers) write_member(key, npy_bytes(array));
   if (count >= 0xFFFF || offset + directory.size() >= 0xFFFFFFFF)
-    fail<IoError>("save_npz('{}'): {} tensors / {} bytes need zip64, which is not supported", path, tensors.size(),
+    fail<IoError>("save_npz('{}'): {} arrays / {} bytes need zip64, which is not supported", path, count,
                   offset + directory.size());
   Bytes end;
   put<std::uint32_t>(end, kEndOfCentralDirSignature);
@@ -603,26 +663,28 @@ void save_npz(const std::string& path, const StateDict& tensors) {
   file.commit();
 }
 
-StateDict load_npz(const std::string& path) {
-  const Bytes bytes = read_file(path);
-  return load_npz_bytes(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+const Tensor& NpzArrays::tensor(const std::string& key) const {
+  if (const auto it = tensors.find(key); it != tensors.end()) return it->second;
+  if (integers.contains(key)) fail<DtypeError>("{}: '{}' is an integer array; read it with integer()", source, key);
+  fail_no_member(*this, key);
 }
 
+const IndexArray& NpzArrays::integer(const std::string& key) const {
+  if (const auto it = integers.find(key); it != integers.end()) return it->second;
+  if (const auto it = tensors.find(key); it != tensors.end())
+    fail<DtypeError>("{}: '{}' is a {} array; read it with tensor()", source, key, dtype_name(it->second.dtype()));
+  fail_no_member(*this, key);
+}
+
+NpzArrays load_npz_arrays(const std::string& path) {
+  const Bytes bytes = read_file(path);
+  return read_archive(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+}
+
+StateDict load_npz(const std::string& path) { return as_float_tensors(load_npz_arrays(path)); }
+
 StateDict load_npz_bytes(std::string_view bytes, const std::string& name) {
-  const std::string where = fmt::format("load_npz('{}')", name);
-  Reader file(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), where);
-  StateDict out;
-  for (const Member& m : read_central_directory(file, where)) {
-    const std::string member_where = fmt::format("{}, member '{}'", where, m.name);
-    constexpr std::string_view suffix = ".npy";
-    if (m.name.size() <= suffix.size() || !m.name.ends_with(suffix))
-      fail<IoError>("{}: member name does not end in .npy", member_where);
-    const std::string key = m.name.substr(0, m.name.size() - suffix.size());
-    if (out.contains(key)) fail<IoError>("{}: duplicate key '{}'", member_where, key);
-    out.emplace(key, parse_npy(member_bytes(file, m, member_where), member_where));
-  }
-  check_and_strip_version(out, where);
-  return out;
+  return as_float_tensors(read_archive(bytes, name));
 }
 
 }  // namespace tg

@@ -152,6 +152,10 @@ StateDict Module::state_dict() const {
 }
 
 void Module::load_state_dict(const StateDict& state, bool strict) {
+  apply_state_dict(state, strict, type_name_ + "::load_state_dict");
+}
+
+void Module::apply_state_dict(const StateDict& state, bool strict, const std::string& where) {
   const StateDict own = state_dict();
   std::vector<std::string> missing, unexpected, mismatched;
   for (const auto& [name, t] : own) {
@@ -174,7 +178,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     report("unexpected keys", unexpected);
   }
   if (!problems.empty()) {
-    const std::string message = fmt::format("{}::load_state_dict{}", type_name_, problems);
+    const std::string message = fmt::format("{}: {}", where, problems.substr(2));  // without the first "; "
     if (!mismatched.empty()) throw ShapeError(message);
     throw ValueError(message);
   }
@@ -188,7 +192,18 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
 
 void Module::save(const std::string& path) const { save_npz(path, state_dict()); }
 
-void Module::load(const std::string& path, bool strict) { load_state_dict(load_npz(path), strict); }
+void Module::load(const std::string& path, bool strict) {
+  const std::string where = fmt::format("{}::load('{}')", type_name_, path);
+  NpzArrays file = load_npz_arrays(path);
+  const StateDict own = state_dict();
+  for (const auto& [key, integers] : file.integers) {
+    if (const auto it = own.find(key); it != own.end())
+      fail<DtypeError>("{}: '{}' is an integer array in the file, but the module's tensor is {}", where, key,
+                       dtype_name(it->second.dtype()));
+    file.tensors.emplace(key, Tensor());  // not ours: only its name matters, as an unexpected key
+  }
+  apply_state_dict(file.tensors, strict, where);
+}
 
 void Module::print(std::string& out, std::size_t indent) const {
   const std::string extra = extra_repr();

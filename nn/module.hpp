@@ -83,7 +83,8 @@ class Module {
   /// key must match and nothing may be left over; all problems are reported in one ValueError.
   /// Shape mismatches throw ShapeError even when not strict. Nothing is changed if anything throws.
   void load_state_dict(const StateDict& state, bool strict = true);
-  /// state_dict() to an .npz file, and back.
+  /// state_dict() to an .npz file, and back. load's errors name the file; an integer array in the
+  /// file for one of the module's (float) tensors is a DtypeError, not a silent conversion.
   void save(const std::string& path) const;
   void load(const std::string& path, bool strict = true);
 
@@ -112,6 +113,8 @@ class Module {
   void visit_tensors(const std::string& prefix, bool recurse, bool want_parameters, bool want_buffers,
                      std::vector<std::pair<std::string, Tensor>>& out) const;
   void print(std::string& out, std::size_t indent) const;
+  /// load_state_dict, its errors starting with `where` ("Net::load('net.npz')").
+  void apply_state_dict(const StateDict& state, bool strict, const std::string& where);
 
   std::string type_name_;
   std::string name_;

@@ -3,8 +3,33 @@
 #include "autograd/ops.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tg::nn {
+
+namespace {
+
+void check_lengths_shape(const Shape& shape) {
+  if (shape.size() != 1) fail<ShapeError>("nn::Lengths: lengths of shape {} must be 1-D (one per sequence)", shape_str(shape));
+}
+
+}  // namespace
+
+Lengths::Lengths(const IndexArray& v) : values(v.begin(), v.end()) {
+  check_lengths_shape(Shape(v.shape().begin(), v.shape().end()));
+}
+
+Lengths::Lengths(const Tensor& t) {
+  check_lengths_shape(t.shape());
+  visit_dtype(t.dtype(), [&]<class T>() {
+    for (const T v : t.data<T>()) {
+      // Beyond 2^62 no sequence is that long, and the conversion below would overflow.
+      if (!(v == std::floor(v) && std::abs(v) < T(0x1p62)))
+        fail<ValueError>("nn::Lengths: lengths[{}] = {} is not a length (a whole number of steps)", values.size(), v);
+      values.push_back(static_cast<Index>(v));
+    }
+  });
+}
 
 namespace {
 

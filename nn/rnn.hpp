@@ -16,14 +16,17 @@
 
 namespace tg::nn {
 
-/// Per-sequence lengths of a padded batch: from a std::vector, an IndexArray or braces `{5, 3, 1}`.
-/// The layer checks them (each in [1, L], one per sequence) and names itself when they are wrong.
+/// Per-sequence lengths of a padded batch: from a std::vector, braces `{5, 3, 1}`, a 1-D IndexArray
+/// (as `load_npz_arrays(path).integer("lengths")` reads it) or a 1-D tensor of whole numbers (as
+/// pack_padded_sequence takes them). The layer checks them (each in [1, L], one per sequence) and
+/// names itself when they are wrong.
 struct Lengths {
   std::vector<Index> values;  // empty: every sequence spans the whole input
   Lengths() = default;
   Lengths(const std::vector<std::size_t>& v) : values(v.begin(), v.end()) {}  // NOLINT: implicit on purpose
   Lengths(std::initializer_list<Index> v) : values(v) {}                      // NOLINT
-  Lengths(const IndexArray& v) : values(v.begin(), v.end()) {}                // NOLINT
+  Lengths(const IndexArray& v);                                               // NOLINT
+  Lengths(const Tensor& t);                                                   // NOLINT
   bool empty() const { return values.empty(); }
 };
 

@@ -11,6 +11,10 @@
 
 namespace tg::nn {
 
+/// RNN's and RNNCell's nonlinearity, named beside the options that take it:
+/// `RNNOptions(8, 16).nonlinearity(tg::nn::RnnNonlinearity::Relu)`. One enum, the ops' own.
+using tg::RnnNonlinearity;
+
 /// Which recurrence a cell computes.
 struct CellSpec {
   enum class Kind { Rnn, Lstm, Gru };

@@ -42,6 +42,9 @@ void for_each_typed_chunk(const std::vector<Tensor>& tensors, const std::vector<
 }  // namespace
 
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
+  if (!(max_norm >= 0))
+    fail<ValueError>("clip_grad_norm: max_norm = {} (must be >= 0; a negative one would flip the gradients' sign)",
+                     max_norm);
   if (!(norm_type > 0))
     fail<ValueError>("clip_grad_norm: norm_type = {} (must be > 0, or infinity)", norm_type);
   const std::vector<Tensor> grads = defined_grads(parameters);

@@ -2,6 +2,7 @@
 
 #include "autograd/graph.hpp"
 
+#include <cmath>
 #include <set>
 
 namespace tg::optim {
@@ -20,6 +21,7 @@ double read_scalar(const std::string& optimizer, const std::string& key, const T
 
 void check_option(bool ok, std::string_view optimizer, std::string_view option, double value,
                   std::string_view requirement) {
+  if (!std::isfinite(value)) fail<ValueError>("{}: invalid {} = {} (must be finite)", optimizer, option, value);
   if (!ok) fail<ValueError>("{}: invalid {} = {} ({})", optimizer, option, value, requirement);
 }
 
@@ -36,6 +38,12 @@ void Optimizer::zero_grad(bool set_to_none) {
 }
 
 void Optimizer::check_parameters() const {
+  std::size_t count = 0;
+  for (std::size_t g = 0; g < num_param_groups(); ++g) count += group_params(g).size();
+  // As PyTorch's "optimizer got an empty parameter list": such an optimizer would train nothing, silently.
+  if (count == 0)
+    fail<ValueError>("{}: got an empty parameter list; did the model register its layers (register_module) and "
+                     "parameters (register_parameter)?", name_);
   std::set<std::string> seen;
   for (std::size_t g = 0; g < num_param_groups(); ++g)
     for (const auto& [name, param] : group_params(g)) {
@@ -45,6 +53,11 @@ void Optimizer::check_parameters() const {
       if (!seen.insert(name).second)
         fail<ValueError>("{}: parameter '{}' appears more than once (group {})", name_, name, g);
     }
+}
+
+void Optimizer::check_group(std::size_t group, std::string_view method) const {
+  if (group >= num_param_groups())
+    fail<IndexError>("{}.{}: param group {}, but the optimizer has {} group(s)", name_, method, group, num_param_groups());
 }
 
 Tensor Optimizer::grad_of(const std::string& name, const Tensor& param) const {

@@ -20,7 +20,8 @@ using NamedParameters = std::vector<std::pair<std::string, Tensor>>;
 /// "step" are 0-d float64 tensors.
 using ParamState = std::map<std::string, Tensor>;
 
-/// Throws ValueError "<optimizer>: invalid <option> = <value> (<requirement>)" unless `ok`.
+/// Throws ValueError "<optimizer>: invalid <option> = <value> (<requirement>)" unless `ok`, and
+/// "(must be finite)" for NaN or infinity, which no option takes.
 void check_option(bool ok, std::string_view optimizer, std::string_view option, double value,
                   std::string_view requirement);
 
@@ -67,8 +68,10 @@ class Optimizer {
   /// The gradient of `param`, or an undefined tensor when it has none (then the step skips it).
   /// Throws if the gradient's shape or dtype differs from the parameter's.
   Tensor grad_of(const std::string& name, const Tensor& param) const;
-  /// Throws unless every parameter is a defined leaf and no name appears twice.
+  /// Throws unless there is a parameter, every parameter is a defined leaf and no name appears twice.
   void check_parameters() const;
+  /// Throws IndexError "<optimizer>.<method>: param group <group>, ..." unless the group exists.
+  void check_group(std::size_t group, std::string_view method) const;
   /// The buffer `key` of parameter `name`: zeros like `param` when `fresh` is set on return.
   Tensor& buffer(const std::string& name, const Tensor& param, const std::string& key, bool* fresh = nullptr);
 
@@ -101,10 +104,16 @@ class GroupedOptimizer : public Optimizer {
   };
 
   std::size_t num_param_groups() const override { return groups_.size(); }
-  const NamedParameters& group_params(std::size_t group) const override { return groups_.at(group).params; }
-  double lr(std::size_t group = 0) const override { return groups_.at(group).options.lr(); }
-  void set_lr(std::size_t group, double lr) override { groups_.at(group).options.lr(lr); }
-  const Options& options(std::size_t group = 0) const { return groups_.at(group).options; }
+  const NamedParameters& group_params(std::size_t group) const override { return group_at(group, "group_params").params; }
+  double lr(std::size_t group = 0) const override { return group_at(group, "lr").options.lr(); }
+  /// Validated as the constructor validates it (a scheduler's NaN stops here); a bad value changes nothing.
+  void set_lr(std::size_t group, double lr) override {
+    Options options = group_at(group, "set_lr").options;
+    options.lr(lr);
+    options.validate(name() + ".set_lr");
+    groups_[group].options = options;
+  }
+  const Options& options(std::size_t group = 0) const { return group_at(group, "options").options; }
   const Options& defaults() const { return defaults_; }
 
  protected:
@@ -134,6 +143,11 @@ class GroupedOptimizer : public Optimizer {
     });
     options.validate(name());
     groups_[group].options = options;
+  }
+
+  const Group& group_at(std::size_t group, std::string_view method) const {
+    check_group(group, method);
+    return groups_[group];
   }
 
   std::vector<Group> groups_;

@@ -9,6 +9,8 @@ namespace tg::optim {
 void SGDOptions::validate(std::string_view optimizer) const {
   check_option(lr_ >= 0, optimizer, "lr", lr_, "must be >= 0");
   check_option(momentum_ >= 0, optimizer, "momentum", momentum_, "must be >= 0");
+  // The gradient enters the buffer times 1 - dampening: outside [0, 1] it would flip or grow.
+  check_option(dampening_ >= 0 && dampening_ <= 1, optimizer, "dampening", dampening_, "must be in [0, 1]");
   check_option(weight_decay_ >= 0, optimizer, "weight_decay", weight_decay_, "must be >= 0");
   if (nesterov_ && (momentum_ <= 0 || dampening_ != 0))
     fail<ValueError>("{}: nesterov = true needs momentum > 0 and dampening = 0, got momentum = {}, dampening = {}",

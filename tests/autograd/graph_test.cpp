@@ -232,5 +232,21 @@ TEST(Graph, ReadingTheOutputOfAnOpRecordedWithNotReadIsAClearError) {
                                        {"backward of 'reads_its_output' reads its output", "OutputUse::NotRead"}));
 }
 
+// A custom op recorded in one dtype over an input of another: its backward reads and accumulates
+// the input in the op's dtype. The error names the op and both dtypes (not std::bad_variant_access),
+// and leaves no gradient behind.
+TEST(Graph, ABackwardThatMixesDtypesNamesTheOpAndTheDtypes) {
+  Tensor x = tensor({1, 2}, TensorOptions().requires_grad());  // float32
+  auto as_double = [&](const char* name, auto backward) {
+    return record<double>(name, xt::xarray<double>(xt::cast<double>(x.data<float>())), {x}, backward);
+  };
+  Tensor y = as_double("widen_by_hand", [](BackwardContext<double>& ctx) { ctx.accumulate(0, ctx.grad()); });
+  EXPECT_TRUE(test::throws<DtypeError>([&] { sum(y).backward(); },
+                                       {"backward of 'widen_by_hand' works in float64 but its input 0 is float32"}));
+  EXPECT_FALSE(x.grad().defined());
+  Tensor z = as_double("reads_its_input", [](BackwardContext<double>& ctx) { ctx.accumulate(0, ctx.grad() * ctx.input(0)); });
+  EXPECT_TRUE(test::throws<DtypeError>([&] { sum(z).backward(); }, {"'reads_its_input'", "float64", "float32"}));
+}
+
 }  // namespace
 }  // namespace tg

@@ -123,6 +123,53 @@ TEST(Npz, WritesTheSameNpyBytesAsNumpy) {
   EXPECT_EQ(ours.substr(ours.size() - 22, 4), std::string("PK\x05\x06", 4));
 }
 
+// load_npz gives float tensors, as before; an integer it cannot make an exact float32 is an error.
+TEST(Npz, LoadNpzRefusesIntegersThatFloat32CannotHold) {
+  const std::string path = test::data_path("npz/int64_lengths.npz");
+  EXPECT_TRUE(test::throws<IoError>([&] { load_npz(path); },
+                                    {"load_npz('" + path + "'), member 'lengths.npy': integer 16777217 at index 1 is not "
+                                     "exact in float32; load_npz_arrays keeps integer arrays exact"}));
+}
+
+TEST(Npz, LoadNpzArraysKeepsIntegersExact) {
+  const NpzArrays numpy = load_npz_arrays(test::data_path("npz/numpy_savez.npz"));
+  EXPECT_EQ(numpy.tensors.size() + numpy.integers.size(), 11u);
+  EXPECT_EQ(numpy.integer("i8"), (IndexArray{-3, 0, 7}));
+  EXPECT_EQ(numpy.integer("i4").shape(), (IndexArray::shape_type{2, 1}));
+  EXPECT_EQ(numpy.integer("i4")(1, 0), 2);
+  EXPECT_EQ(numpy.integer("i1"), (IndexArray{-128, 127}));
+  EXPECT_EQ(numpy.integer("u1"), (IndexArray{0, 255}));
+  EXPECT_EQ(numpy.integer("b1"), (IndexArray{1, 0, 1}));
+  EXPECT_EQ(numpy.tensor("f2").dtype(), kFloat32);
+  EXPECT_EQ(numpy.tensor("f8").dtype(), kFloat64);
+
+  const std::string path = test::data_path("npz/int64_lengths.npz");
+  const NpzArrays file = load_npz_arrays(path);
+  EXPECT_EQ(file.integer("lengths"), (IndexArray{5, (Index(1) << 24) + 1, (Index(1) << 53) + 1}));
+  EXPECT_EQ(file.tensor("x").data<float>(), (xt::xarray<float>{0.5f, -1.5f}));
+  EXPECT_TRUE(test::throws<DtypeError>([&] { file.tensor("lengths"); },
+                                       {"load_npz('" + path + "'): 'lengths' is an integer array; read it with integer()"}));
+  EXPECT_TRUE(test::throws<DtypeError>([&] { file.integer("x"); },
+                                       {"'x' is a float32 array; read it with tensor()"}));
+  EXPECT_TRUE(test::throws<IoError>([&] { file.integer("y"); }, {"no member 'y' (members: lengths, x)"}));
+}
+
+// Integer arrays are written as '<i8', the same bytes numpy.savez writes for int64, so numpy.load reads them.
+TEST(Npz, SavesIntegerArraysAsNumpyInt64) {
+  const std::string path = temp_path("integers.npz");
+  const IndexArray lengths{5, (Index(1) << 53) + 1, -2};
+  save_npz(path, {{"x", ones({2})}}, {{"lengths", lengths}, {"empty", IndexArray::from_shape({0, 2})}});
+  const std::string bytes = read_bytes(path);
+  EXPECT_NE(bytes.find("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }"), std::string::npos);
+  const NpzArrays loaded = load_npz_arrays(path);
+  EXPECT_EQ(loaded.integer("lengths"), lengths);
+  EXPECT_EQ(loaded.integer("empty").shape(), (IndexArray::shape_type{0, 2}));
+  EXPECT_EQ(loaded.tensors.size(), 1u);
+  EXPECT_TRUE(test::throws<ValueError>([&] { save_npz(path, {{"x", ones({2})}}, {{"x", lengths}}); },
+                                       {"save_npz('" + path + "'): key 'x' is both a tensor and an integer array"}));
+  fs::remove(path);
+}
+
 TEST(Npz, MalformedMembersThrowIoErrorNamingFileAndMember) {
   const std::string mismatch = load_error(test::data_path("npz/shape_mismatch.npz"));
   EXPECT_NE(mismatch.find("shape_mismatch.npz"), std::string::npos) << mismatch;

@@ -156,6 +156,32 @@ TEST(Module, ShapeMismatchIsNamedAndNothingIsLoaded) {
   EXPECT_GT(xt::amax(xt::abs(net.embed->weight.data<float>()))(), 0.0f);  // untouched
 }
 
+TEST(Module, LoadErrorsNameTheFileAndTheKeys) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / fmt::format("tapegrad_module_load_{}.npz", ::getpid())).string();
+  Leaf(Shape{4, 3}).save(path);
+  Net net;
+  const std::string where = "Net::load('" + path + "')";
+  EXPECT_TRUE(test::throws<ValueError>([&] { net.load(path); },
+                                       {where, "missing keys: embed.count", "unexpected keys: count, weight"}));
+  Leaf transposed(Shape{3, 4});
+  EXPECT_TRUE(test::throws<ShapeError>([&] { transposed.load(path); },
+                                       {"Leaf::load('" + path + "'): shape mismatch: weight: expected [3, 4], got [4, 3]"}));
+  std::filesystem::remove(path);
+  EXPECT_TRUE(test::throws<IoError>([&] { net.load(path); }, {path, "cannot open"}));
+}
+
+// numpy_savez.npz holds int64 'i8' = [-3, 0, 7]: an integer array is not silently made a float parameter.
+TEST(Module, LoadRefusesAnIntegerArrayForAFloatTensor) {
+  struct Ids : Module {
+    Ids() : Module("Ids") { register_parameter("i8", zeros({3})); }
+  } ids;
+  const std::string path = test::data_path("npz/numpy_savez.npz");
+  EXPECT_TRUE(test::throws<DtypeError>([&] { ids.load(path, /*strict=*/false); },
+                                       {"Ids::load('" + path + "'): 'i8' is an integer array in the file, but the module's "
+                                        "tensor is float32"}));
+}
+
 TEST(Module, PrintsTheTreeWithShapesAndCount) {
   Net net;
   EXPECT_EQ(net.str(),

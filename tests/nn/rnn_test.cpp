@@ -321,5 +321,35 @@ TEST(RecurrentLayer, LengthsFromIndexArray) {
                                gru.forward(x, {}, std::vector<std::size_t>{5, 3, 1}).h_n), 0.0);
 }
 
+// Lengths as PyTorch takes them (pack_padded_sequence: a tensor or a list), or as read from an .npz.
+TEST(RecurrentLayer, LengthsFromATensorOrAFile) {
+  manual_seed(16);
+  GRU gru(GRUOptions(3, 4));
+  Tensor x = randn({5, 3, 3});
+  const Tensor expected = gru.forward(x, {}, {5, 3, 1}).h_n;
+  EXPECT_EQ(test::max_abs_diff(gru.forward(x, {}, tensor({5, 3, 1})).h_n, expected), 0.0);
+  EXPECT_EQ(test::max_abs_diff(gru.forward(x, {}, tensor({5, 3, 1}, kFloat64)).h_n, expected), 0.0);
+
+  const std::string path =
+      (std::filesystem::temp_directory_path() / fmt::format("tapegrad_lengths_{}.npz", ::getpid())).string();
+  save_npz(path, {}, {{"lengths", IndexArray{5, 3, 1}}});
+  const NpzArrays batch = load_npz_arrays(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(test::max_abs_diff(gru.forward(x, {}, batch.integer("lengths")).h_n, expected), 0.0);
+
+  EXPECT_TRUE(test::throws<ValueError>([&] { gru.forward(x, {}, tensor({5, 2.5, 1})); },
+                                       {"nn::Lengths: lengths[1] = 2.5 is not a length (a whole number of steps)"}));
+  EXPECT_TRUE(test::throws<ShapeError>([&] { gru.forward(x, {}, IndexArray{{5, 3, 1}}); },
+                                       {"nn::Lengths: lengths of shape [1, 3] must be 1-D"}));
+  EXPECT_TRUE(test::throws<ShapeError>([&] { gru.forward(x, {}, tensor({{5, 3, 1}})); }, {"shape [1, 3] must be 1-D"}));
+}
+
+// PyTorch users look for the nonlinearity beside the layer that takes it.
+TEST(RecurrentLayer, NonlinearityIsNamedInTheNnNamespace) {
+  RNN rnn(RNNOptions(3, 4).nonlinearity(tg::nn::RnnNonlinearity::Relu));
+  EXPECT_NE(rnn.str().find("nonlinearity=relu"), std::string::npos);
+  RNNCell cell(RNNCellOptions(3, 4).nonlinearity(tg::nn::RnnNonlinearity::Relu));
+}
+
 }  // namespace
 }  // namespace tg::nn

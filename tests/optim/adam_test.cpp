@@ -67,6 +67,14 @@ TEST(Adam, RejectsBadOptions) {
   EXPECT_EQ(message(AdamOptions().betas(1.0, 0.999)), "Adam: invalid beta1 = 1 (must be in [0, 1))");
   EXPECT_EQ(message(AdamOptions().betas(0.9, -0.1)), "Adam: invalid beta2 = -0.1 (must be in [0, 1))");
   EXPECT_EQ(message(AdamOptions().weight_decay(-1)), "Adam: invalid weight_decay = -1 (must be >= 0)");
+  // NaN fails every range check but deserves its own word; infinity would pass them.
+  EXPECT_EQ(message(AdamOptions(std::nan(""))), "Adam: invalid lr = nan (must be finite)");
+  EXPECT_EQ(message(AdamOptions(INFINITY)), "Adam: invalid lr = inf (must be finite)");
+  EXPECT_EQ(message(AdamOptions().eps(INFINITY)), "Adam: invalid eps = inf (must be finite)");
+  EXPECT_EQ(message(AdamOptions().betas(std::nan(""), 0.999)), "Adam: invalid beta1 = nan (must be finite)");
+  EXPECT_EQ(message(AdamOptions().weight_decay(INFINITY)), "Adam: invalid weight_decay = inf (must be finite)");
+  EXPECT_EQ(test::error_of([&] { AdamW({{"p", p}}, AdamWOptions().weight_decay(std::nan(""))); }),
+            "AdamW: invalid weight_decay = nan (must be finite)");
 }
 
 TEST(Adam, BitwiseIdenticalForAnyThreadCount) {

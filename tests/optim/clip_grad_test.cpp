@@ -53,6 +53,20 @@ TEST(ClipGrad, NonFiniteNorm) {
   EXPECT_THROW(clip_grad_norm({a}, 1.0, -1), ValueError);
 }
 
+// A negative max_norm would make the coefficient negative: the gradients flip and training ascends.
+TEST(ClipGrad, RejectsANegativeOrNaNMaxNorm) {
+  Tensor a = zeros({2}, TensorOptions().requires_grad());
+  test::set_grad(a, tensor({3, 4}));
+  EXPECT_EQ(test::error_of([&] { clip_grad_norm({a}, -1.0); }),
+            "clip_grad_norm: max_norm = -1 (must be >= 0; a negative one would flip the gradients' sign)");
+  EXPECT_TRUE(test::throws<ValueError>([&] { clip_grad_norm(NamedParameters{{"a", a}}, std::nan("")); },
+                                       {"clip_grad_norm: max_norm = nan"}));
+  EXPECT_EQ(a.grad().data<float>(), (xt::xarray<float>{3, 4}));  // untouched
+  EXPECT_EQ(clip_grad_norm({a}, INFINITY), 5.0);                  // no limit: allowed, as in PyTorch
+  EXPECT_EQ(clip_grad_norm({a}, 0.0), 5.0);                       // zeroes the gradients
+  EXPECT_EQ(a.grad().data<float>(), (xt::xarray<float>{0, 0}));
+}
+
 TEST(ClipGrad, NormIsBitwiseIdenticalForAnyThreadCount) {
   std::vector<double> norms;
   std::vector<NamedParameters> clipped;

@@ -1,6 +1,7 @@
 // The optimizer base: groups, zero_grad, state dicts, and bitwise resume through an .npz file.
 #include "support/optim_support.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 namespace tg::optim {
@@ -154,6 +155,39 @@ TEST(Optimizer, RejectsBadParameters) {
   SGD sgd({{"w", w}}, SGDOptions(0.1));
   test::set_grad(w, ones({3}));
   EXPECT_THROW(sgd.step(), ShapeError);
+}
+
+// PyTorch: "ValueError: optimizer got an empty parameter list". A model whose submodule was never
+// registered hands over no parameters; training it would silently do nothing.
+TEST(Optimizer, AnEmptyParameterListIsAnError) {
+  EXPECT_TRUE(test::throws<ValueError>([] { SGD(NamedParameters{}, SGDOptions(0.1)); },
+                                       {"SGD: got an empty parameter list", "register_module"}));
+  EXPECT_TRUE(test::throws<ValueError>([] { Adam(NamedParameters{}); }, {"Adam: got an empty parameter list"}));
+  EXPECT_TRUE(test::throws<ValueError>([] { AdamW(std::vector<ParamGroup<AdamWOptions>>{}); },
+                                       {"AdamW: got an empty parameter list"}));
+  EXPECT_TRUE(test::throws<ValueError>(
+      [] { SGD({{NamedParameters{}}, {NamedParameters{}}}, SGDOptions(0.1)); }, {"empty parameter list"}));
+  // As in PyTorch, one empty group beside a non-empty one is fine (e.g. a "no decay" group that matched nothing).
+  Tensor w = ones({1}, TensorOptions().requires_grad());
+  EXPECT_NO_THROW(SGD({{NamedParameters{{"w", w}}}, {NamedParameters{}}}, SGDOptions(0.1)));
+}
+
+TEST(Optimizer, SetLrRejectsBadValuesAndGroups) {
+  Tensor w = ones({1}, TensorOptions().requires_grad());
+  for (const auto& [name, make] : optimizers()) {
+    SCOPED_TRACE(name);
+    auto optimizer = make({{"w", w}});
+    const double before = optimizer->lr(0);
+    EXPECT_EQ(test::error_of([&] { optimizer->set_lr(0, -0.5); }), name + ".set_lr: invalid lr = -0.5 (must be >= 0)");
+    EXPECT_EQ(test::error_of([&] { optimizer->set_lr(0, std::nan("")); }), name + ".set_lr: invalid lr = nan (must be finite)");
+    EXPECT_EQ(test::error_of([&] { optimizer->set_lr(0, INFINITY); }), name + ".set_lr: invalid lr = inf (must be finite)");
+    EXPECT_TRUE(test::throws<IndexError>([&] { optimizer->set_lr(1, 0.1); },
+                                         {".set_lr: param group 1, but the optimizer has 1 group"}));
+    EXPECT_TRUE(test::throws<IndexError>([&] { optimizer->lr(2); }, {".lr: param group 2"}));
+    EXPECT_EQ(optimizer->lr(0), before);  // a rejected value changes nothing
+    optimizer->set_lr(0, 0.0);
+    EXPECT_EQ(optimizer->lr(0), 0.0);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // SGD: the update rule by hand, parity with torch.optim.SGD, option checks, thread determinism.
 #include "support/optim_support.hpp"
 
+#include <cmath>
+
 namespace tg::optim {
 namespace {
 
@@ -70,6 +72,15 @@ TEST(SGD, RejectsBadOptions) {
             "SGD: nesterov = true needs momentum > 0 and dampening = 0, got momentum = 0, dampening = 0");
   EXPECT_NE(message(SGDOptions(0.1).momentum(0.9).dampening(0.1).nesterov(true)).find("dampening = 0.1"),
             std::string::npos);
+  // Every option must be a finite number; dampening scales the gradient by 1 - dampening, so outside
+  // [0, 1] it would flip or amplify the update.
+  EXPECT_EQ(message(SGDOptions(std::nan(""))), "SGD: invalid lr = nan (must be finite)");
+  EXPECT_EQ(message(SGDOptions(INFINITY)), "SGD: invalid lr = inf (must be finite)");
+  EXPECT_EQ(message(SGDOptions(0.1).momentum(std::nan(""))), "SGD: invalid momentum = nan (must be finite)");
+  EXPECT_EQ(message(SGDOptions(0.1).weight_decay(INFINITY)), "SGD: invalid weight_decay = inf (must be finite)");
+  EXPECT_EQ(message(SGDOptions(0.1).momentum(0.9).dampening(1.5)), "SGD: invalid dampening = 1.5 (must be in [0, 1])");
+  EXPECT_EQ(message(SGDOptions(0.1).momentum(0.9).dampening(-0.1)), "SGD: invalid dampening = -0.1 (must be in [0, 1])");
+  EXPECT_EQ(message(SGDOptions(0.1).momentum(0.9).dampening(1)), "no error");
   // A group's own options are checked too.
   EXPECT_THROW(SGD({{NamedParameters{{"p", p}}, SGDOptions(-1)}}, SGDOptions(0.1)), ValueError);
 }

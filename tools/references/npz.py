@@ -1,5 +1,6 @@
 """Fixtures for tests/autograd/npz_test.cpp: .npz files as numpy itself writes them."""
 import os
+import struct
 import sys
 
 import zipfile
@@ -46,6 +47,12 @@ def main(out_dir):
             [("x.npy", npy_member("{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }", four_floats))])
     crafted(os.path.join(out_dir, "header_garbage.npz"),
             [("x.npy", npy_member("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (4,), }", four_floats))])
+    # int64 lengths that float32 cannot hold (2^24 + 1, 2^53 + 1), beside a float member.
+    crafted(os.path.join(out_dir, "int64_lengths.npz"),
+            [("lengths.npy", npy_member("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                                        struct.pack("<3q", 5, 2**24 + 1, 2**53 + 1))),
+             ("x.npy", npy_member("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                                  struct.pack("<2f", 0.5, -1.5)))])
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zipfile warns about the duplicate name, which is the point
