@@ -1,6 +1,6 @@
 #pragma once
 // The op library. Every op records its backward on the tape (see function.hpp), broadcasts as
-// NumPy does where it takes two tensors, and throws a tapegrad::Error naming itself and the
+// NumPy does where it takes two tensors, and throws a tg::Error naming itself and the
 // offending shapes or values on bad input. Axes may be negative (counted from the end).
 #include "autograd/tensor.hpp"
 
