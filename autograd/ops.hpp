@@ -66,6 +66,13 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 /// x W^T + b over the last axis of x: (..., in) with W (out, in), b (out) -> (..., out). One GEMM.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
+// ---- convolution -------------------------------------------------------------------------------
+/// x (N, C_in, L), weight (C_out, C_in, K), bias (C_out) or undefined -> (N, C_out, L_out) with
+/// L_out = (L + 2 padding - K) / stride + 1 (cross-correlation, as PyTorch). Zero padding on both
+/// sides. Forward and backward are one GEMM each over an im2col matrix.
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), std::size_t stride = 1,
+              std::size_t padding = 0);
+
 // ---- shape and indexing ---------------------------------------------------------------------
 Tensor reshape(const Tensor& x, const std::vector<long>& shape);  // one entry may be -1
 Tensor transpose(const Tensor& x, long axis0, long axis1);

@@ -1,14 +1,9 @@
 #pragma once
-// 1-D convolution over (N, C_in, L), as torch.nn.Conv1d, and max-over-time pooling.
+// 1-D convolution over (N, C_in, L), as torch.nn.Conv1d (the op is tg::conv1d), and max-over-time
+// pooling.
 #include "nn/module.hpp"
 
 namespace tg::nn {
-
-/// The convolution op: x (N, C_in, L), weight (C_out, C_in, K), bias (C_out) or undefined ->
-/// (N, C_out, L_out) with L_out = (L + 2 padding - K) / stride + 1 (cross-correlation, as PyTorch).
-/// Zero padding on both sides. Forward and backward are one GEMM each over an im2col matrix.
-Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), std::size_t stride = 1,
-              std::size_t padding = 0);
 
 /// Maximum over the last axis (time): (N, C, L) -> (N, C). The pooling of a character CNN (ELMo).
 Tensor max_over_time(const Tensor& x);

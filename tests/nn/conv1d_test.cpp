@@ -1,4 +1,5 @@
-// Conv1d: the op's gradcheck, PyTorch parity (with stride, padding and without bias), max over time.
+// Conv1d: the module's gradcheck, PyTorch parity (with stride, padding and without bias), max over
+// time. The conv1d op itself: tests/autograd/conv1d_test.cpp.
 #include "support/reference.hpp"
 #include "support/support.hpp"
 
@@ -7,15 +8,6 @@
 
 namespace tg::nn {
 namespace {
-
-TEST(Conv1d, OpGradcheck) {
-  Tensor x = test::random_input({2, 3, 7}, 1);
-  Tensor w = test::random_input({4, 3, 3}, 2);
-  Tensor b = test::random_input({4}, 3);
-  EXPECT_TRUE(test::gradcheck_op("conv1d", [](const auto& in) { return conv1d(in[0], in[1], in[2]); }, {x, w, b}));
-  EXPECT_TRUE(test::gradcheck_op("conv1d", [](const auto& in) { return conv1d(in[0], in[1], Tensor(), 2, 2); },
-                                 {x, w}));
-}
 
 TEST(Conv1d, ModuleGradcheck) {
   Conv1d conv(Conv1dOptions(2, 3, 2).stride(2).padding(1));
