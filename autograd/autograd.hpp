@@ -10,6 +10,6 @@
 #include "autograd/npz.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/random.hpp"
-#include "autograd/rnn_ops.hpp"
+#include "autograd/ops/rnn/recurrent.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/threads.hpp"
