@@ -7,7 +7,7 @@
 #include "autograd/graph.hpp"
 #include "autograd/isa.hpp"
 #include "autograd/memory.hpp"
-#include "autograd/npz.hpp"
+#include "autograd/io/npz.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/random.hpp"
 #include "autograd/ops/rnn/recurrent.hpp"
