@@ -46,10 +46,8 @@ struct RecurrentOptionsBase {
   Derived& self() { return static_cast<Derived&>(*this); }
 };
 
-struct RNNOptions : RecurrentOptionsBase<RNNOptions> {
+struct RNNOptions : RecurrentOptionsBase<RNNOptions>, NonlinearityOption<RNNOptions> {
   using RecurrentOptionsBase::RecurrentOptionsBase;
-  RnnNonlinearity nonlinearity_ = RnnNonlinearity::Tanh;
-  RNNOptions& nonlinearity(RnnNonlinearity n) { nonlinearity_ = n; return *this; }
 };
 struct LSTMOptions : RecurrentOptionsBase<LSTMOptions> {
   using RecurrentOptionsBase::RecurrentOptionsBase;
@@ -57,11 +55,8 @@ struct LSTMOptions : RecurrentOptionsBase<LSTMOptions> {
   /// h is projected to proj_size by weight_hr_l<k> (PyTorch's LSTM with projections); 0 = none.
   LSTMOptions& proj_size(std::size_t p) { proj_size_ = p; return *this; }
 };
-struct GRUOptions : RecurrentOptionsBase<GRUOptions> {
+struct GRUOptions : RecurrentOptionsBase<GRUOptions>, ResetAfterOption<GRUOptions> {
   using RecurrentOptionsBase::RecurrentOptionsBase;
-  bool reset_after_ = true;
-  /// false: the paper's n = tanh(W_in x + b_in + W_hn (r * h) + b_hn) (not PyTorch's form).
-  GRUOptions& reset_after(bool on) { reset_after_ = on; return *this; }
 };
 
 /// What a recurrent layer returns: output (L, N, D*H_out) (or (N, L, D*H_out) batch_first),

@@ -26,6 +26,21 @@ CellWeights register_cell_weights(Module& module, const std::string& suffix, con
                                   std::size_t input_size, std::size_t hidden_size, bool bias,
                                   std::size_t proj_size = 0);
 
+/// The options of a kind of recurrence, shared by the layers' options (nn/rnn.hpp) and the cells':
+/// an Elman network's nonlinearity...
+template <class Derived>
+struct NonlinearityOption {
+  RnnNonlinearity nonlinearity_ = RnnNonlinearity::Tanh;
+  Derived& nonlinearity(RnnNonlinearity n) { nonlinearity_ = n; return static_cast<Derived&>(*this); }
+};
+/// ...and a GRU's form.
+template <class Derived>
+struct ResetAfterOption {
+  bool reset_after_ = true;
+  /// false: the paper's n = tanh(W_in x + b_in + W_hn (r * h) + b_hn) instead of PyTorch's r * (W_hn h + b_hn).
+  Derived& reset_after(bool on) { reset_after_ = on; return static_cast<Derived&>(*this); }
+};
+
 // ---- the cell modules ---------------------------------------------------------------------------
 
 /// Settings shared by the cells; `Derived` gets the fluent setters back as its own type.
@@ -39,19 +54,14 @@ struct CellOptionsBase {
   Derived& bias(bool on) { bias_ = on; return static_cast<Derived&>(*this); }
 };
 
-struct RNNCellOptions : CellOptionsBase<RNNCellOptions> {
+struct RNNCellOptions : CellOptionsBase<RNNCellOptions>, NonlinearityOption<RNNCellOptions> {
   using CellOptionsBase::CellOptionsBase;
-  RnnNonlinearity nonlinearity_ = RnnNonlinearity::Tanh;
-  RNNCellOptions& nonlinearity(RnnNonlinearity n) { nonlinearity_ = n; return *this; }
 };
 struct LSTMCellOptions : CellOptionsBase<LSTMCellOptions> {
   using CellOptionsBase::CellOptionsBase;
 };
-struct GRUCellOptions : CellOptionsBase<GRUCellOptions> {
+struct GRUCellOptions : CellOptionsBase<GRUCellOptions>, ResetAfterOption<GRUCellOptions> {
   using CellOptionsBase::CellOptionsBase;
-  bool reset_after_ = true;
-  /// false: the paper's n = tanh(W_in x + b_in + W_hn (r * h) + b_hn) instead of PyTorch's r * (W_hn h + b_hn).
-  GRUCellOptions& reset_after(bool on) { reset_after_ = on; return *this; }
 };
 
 /// What RNNCell, LSTMCell and GRUCell share: parameters weight_ih (G*H, in), weight_hh (G*H, H),

@@ -12,8 +12,9 @@
 //   Lstm  i,f,g,o = sig,sig,tanh,sig(a);  c' = f c + i g;  y = o tanh(c');  h' = y, or y W_hr^T
 //         dc' = dc'_out + dy o (1 - tanh^2 c');  dA_i,f,g,o = dc' g i(1-i), dc' c f(1-f),
 //         dc' i (1-g^2), dy tanh(c') o(1-o);  dc = dc' f;  dy = dh' (or dh' W_hr; dW_hr = dh'^T y)
-//         cell_clip: c' = clamp(c', +-clip) (no gradient through a clipped element);
-//         proj_clip: h' = clamp(y W_hr^T, +-clip), likewise (AllenNLP's LstmCellWithProjection)
+//         cell_clip: c' = clamp(c', +-clip); proj_clip: h' = clamp(y W_hr^T, +-clip) (AllenNLP's
+//         LstmCellWithProjection); no gradient through an element beyond the clip, and the whole
+//         gradient through one exactly at it, as torch.clamp
 //   Gru   r = sig(a_r), z = sig(a_z) with a_r,z = x_r,z + gh_r,z;  h' = (1 - z) n + z h
 //         n = tanh(x_n + r gh_n)                (reset_after, PyTorch's and cuDNN's form)
 //         n = tanh(x_n + (r h) W_hn^T + b_hn)   (the paper's, Cho et al. 2014)
