@@ -2,6 +2,8 @@
 // Everything in tapegrad's nn layer.
 #include "nn/conv1d.hpp"
 #include "nn/dropout.hpp"
+#include "nn/elmo_char_encoder.hpp"
+#include "nn/elmo_options.hpp"
 #include "nn/embedding.hpp"
 #include "nn/highway.hpp"
 #include "nn/init.hpp"
