@@ -12,6 +12,8 @@
 #include "nn/module.hpp"
 #include "nn/module_gradcheck.hpp"
 #include "nn/module_list.hpp"
+#include "nn/parameter_list.hpp"
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"
+#include "nn/scalar_mix.hpp"
 #include "nn/sequential.hpp"
