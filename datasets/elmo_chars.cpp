@@ -93,17 +93,4 @@ BoundedIds add_elmo_sentence_boundaries(const IndexArray& char_ids) {
   return add_sentence_boundaries(char_ids, elmo_char_ids(ElmoChars::kBosToken), elmo_char_ids(ElmoChars::kEosToken));
 }
 
-Mask remove_sentence_boundaries(const Mask& mask) {
-  if (mask.dimension() != 2 || mask.shape()[1] < 2)
-    fail<ShapeError>("remove_sentence_boundaries: mask of shape {} must be (N, T + 2)", shape_str(mask.shape()));
-  const std::size_t n = mask.shape()[0], steps = mask.shape()[1] - 2;
-  Mask out = xt::zeros<bool>({n, steps});
-  for (std::size_t i = 0; i < n; ++i) {
-    std::size_t length = 0;
-    for (std::size_t t = 0; t < steps + 2; ++t) length += mask(i, t);
-    for (std::size_t t = 0; t + 2 < length; ++t) out(i, t) = true;
-  }
-  return out;
-}
-
 }  // namespace tg::data

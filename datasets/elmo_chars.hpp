@@ -59,10 +59,7 @@ BoundedIds add_sentence_boundaries(const IndexArray& ids, const IndexArray& begi
 BoundedIds add_elmo_sentence_boundaries(const IndexArray& char_ids);
 
 /// (N, T) ids or (N, T, 50) character ids -> (N, T) mask of the positions that hold a token.
+/// (nn::remove_sentence_boundaries takes the boundaries off the features computed from the ids.)
 Mask token_mask(const IndexArray& ids);
-
-/// AllenNLP's remove_sentence_boundaries for a mask: (N, T + 2) with boundaries -> (N, T), each
-/// sentence's n tokens first. (nn::Elmo removes them from its representations the same way.)
-Mask remove_sentence_boundaries(const Mask& mask);
 
 }  // namespace tg::data

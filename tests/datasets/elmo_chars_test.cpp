@@ -1,5 +1,5 @@
 // ELMo character ids: the values of AllenNLP's own tests (test_elmo_indexer.py), truncation, masks
-// and sentence boundaries as add_sentence_boundary_token_ids / remove_sentence_boundaries.
+// and sentence boundaries as add_sentence_boundary_token_ids.
 #include "support/support.hpp"
 
 #include <datasets/elmo_chars.hpp>
@@ -61,7 +61,6 @@ TEST(ElmoChars, SentenceBoundariesAsAllenNlp) {
   BoundedIds b = add_sentence_boundaries(words, IndexArray(9), IndexArray(10));
   EXPECT_EQ(b.ids, (IndexArray{{9, 1, 2, 3, 10}, {9, 1, 2, 10, 0}}));
   EXPECT_EQ(b.mask, (Mask{{true, true, true, true, true}, {true, true, true, true, false}}));
-  EXPECT_EQ(remove_sentence_boundaries(b.mask), (Mask{{true, true, true}, {true, true, false}}));
 
   // Character ids: an empty sentence still gets <S> </S>.
   BoundedIds chars = add_elmo_sentence_boundaries(elmo_batch_to_ids({{"a", "b"}, {}}));
@@ -72,7 +71,6 @@ TEST(ElmoChars, SentenceBoundariesAsAllenNlp) {
   EXPECT_EQ(as_vector(xt::view(chars.ids, 1, 1, xt::all())), expected_word({258}));
   EXPECT_TRUE(xt::all(xt::equal(xt::view(chars.ids, 1, 2, xt::all()), 0)));
   EXPECT_EQ(chars.mask, (Mask{{true, true, true, true}, {true, true, false, false}}));
-  EXPECT_EQ(remove_sentence_boundaries(chars.mask), (Mask{{true, true}, {false, false}}));
 }
 
 TEST(ElmoChars, BadIdsAreNamed) {
