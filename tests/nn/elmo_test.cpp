@@ -1,9 +1,14 @@
-// Elmo: a frozen biLM and trainable scalar mixes, the boundaries removed; parity of every layer with
-// AllenNLP's code (tools/references/elmo.py) is added with the reference files.
+// Elmo: a frozen biLM and trainable scalar mixes, the boundaries removed; every layer against
+// AllenNLP's code (transcribed in tools/references/elmo.py, on a small random model in its layout),
+// in float64 and float32; the .npz round trip.
+#include "support/reference.hpp"
 #include "support/support.hpp"
 
 #include <datasets/elmo_chars.hpp>
 #include <nn/elmo.hpp>
+
+#include <filesystem>
+#include <iostream>
 
 namespace tg::nn {
 namespace {
@@ -63,6 +68,74 @@ TEST(Elmo, RemoveSentenceBoundariesAsAllenNlp) {
   EXPECT_LT(test::max_abs_diff(inner, tensor({{{3, 4, 5}, {6, 7, 8}, {0, 0, 0}}, {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}})), 1e-12);
   EXPECT_TRUE(test::throws<ShapeError>([&] { remove_sentence_boundaries(x, xt::ones<bool>({1, 1})); },
                                        {"remove_sentence_boundaries", "[2, 5, 3]", "[1, 1]"}));
+}
+
+// The reference model (state dict under AllenNLP's names) as a tapegrad Elmo of the given dtype.
+std::shared_ptr<Elmo> reference_elmo(const test::Reference& ref, Dtype dtype) {
+  auto bilm = std::make_shared<ElmoBiLm>(elmo_options_from_json(test::data_path("elmo/small_options.json")));
+  auto elmo = std::make_shared<Elmo>(bilm, ElmoMixOptions().dropout(0));
+  elmo->to(dtype);
+  elmo->load_state_dict(ref.with_prefix("state."));  // strict: every AllenNLP name matches one of ours
+  return elmo;
+}
+
+const std::vector<std::vector<std::string>> kSentences{{"The", "cat", "sat", "on", "mats"}, {"\xc3\x89lan", "vital"}, {"a"}};
+
+TEST(Elmo, MatchesAllenNlpsCodeLayerByLayer) {
+  test::Reference ref("elmo/reference.npz");
+  auto chars = data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids(kSentences));
+  EXPECT_EQ(chars.ids, test::reference_ids("elmo/reference.npz", "ids"));  // batch_to_ids + boundaries
+  EXPECT_EQ(xt::cast<Index>(chars.mask), test::reference_ids("elmo/reference.npz", "mask"));
+
+  for (Dtype dtype : {kFloat64, kFloat32}) {
+    // float64 runs the file's float32 weights exactly as the reference; float32 is what users run.
+    const double rtol = dtype == kFloat64 ? 1e-10 : 1e-5;
+    auto elmo = reference_elmo(ref, dtype);
+    Tensor tokens = elmo->bilm->token_embedder->forward(chars.ids);
+    EXPECT_TRUE(test::all_close(tokens, ref.at("token_embedding").to(dtype), rtol)) << "token encoder, " << dtype_name(dtype);
+    ElmoBiLmOutput layers = elmo->bilm->forward(chars.ids);
+    double worst = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      const Tensor expected = ref.at("activations." + std::to_string(k)).to(dtype);
+      EXPECT_TRUE(test::all_close(layers.activations[k], expected, rtol)) << "layer " << k << ", " << dtype_name(dtype);
+      worst = std::max(worst, test::max_abs_diff(layers.activations[k], expected));
+    }
+    ElmoOutput out = elmo->forward(chars.ids);
+    EXPECT_EQ(xt::cast<Index>(out.mask), test::reference_ids("elmo/reference.npz", "elmo_mask"));
+    EXPECT_TRUE(test::all_close(out.elmo_representations[0], ref.at("representation").to(dtype), rtol));
+    worst = std::max(worst, test::max_abs_diff(out.elmo_representations[0], ref.at("representation")));
+    // The scalar mix's gradients (the only trainable part).
+    sum(out.elmo_representations[0] * ref.at("dy").to(dtype)).backward();
+    for (const auto& [name, p] : elmo->scalar_mixes[0]->named_parameters())
+      EXPECT_TRUE(test::all_close(p.grad(), ref.at("grad." + name).to(dtype), rtol)) << name;
+    std::cout << "ELMo parity with AllenNLP's code, " << dtype_name(dtype) << ": max abs error " << worst << "\n";
+  }
+}
+
+TEST(Elmo, LayerNormedMixMatchesAllenNlp) {
+  test::Reference ref("elmo/reference.npz");
+  auto elmo = reference_elmo(ref, kFloat64);
+  auto chars = data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids(kSentences));
+  ElmoBiLmOutput layers = elmo->bilm->forward(chars.ids);
+  ScalarMix normed(ScalarMixOptions(3).do_layer_norm(true));
+  normed.to(kFloat64);  // then the reference's float64 weights, not their float32 roundings
+  const double w[] = {0.3, -0.5, 1.2};
+  for (std::size_t k = 0; k < 3; ++k) (*normed.scalar_parameters)[k].data<double>()(0) = w[k];
+  normed.gamma.data<double>()(0) = 0.8;
+  EXPECT_TRUE(test::all_close(normed.forward(layers.activations, layers.mask), ref.at("layer_normed"), 1e-10));
+}
+
+TEST(Elmo, RoundTripsThroughNpz) {
+  test::Reference ref("elmo/reference.npz");
+  auto elmo = reference_elmo(ref, kFloat32);
+  const std::string path = (std::filesystem::temp_directory_path() / "tapegrad_elmo.npz").string();
+  elmo->save(path);
+  auto bilm = std::make_shared<ElmoBiLm>(elmo_options_from_json(test::data_path("elmo/small_options.json")));
+  Elmo loaded(bilm, ElmoMixOptions().dropout(0));
+  loaded.load(path);
+  auto chars = data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids(kSentences));
+  EXPECT_TRUE(test::same_bits(loaded.forward(chars.ids).elmo_representations[0], elmo->forward(chars.ids).elmo_representations[0]));
+  std::filesystem::remove(path);
 }
 
 }  // namespace
