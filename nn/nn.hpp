@@ -7,6 +7,7 @@
 #include "nn/elmo_char_encoder.hpp"
 #include "nn/elmo_lstm.hpp"
 #include "nn/elmo_options.hpp"
+#include "nn/elmo_weights.hpp"
 #include "nn/embedding.hpp"
 #include "nn/highway.hpp"
 #include "nn/init.hpp"
