@@ -48,7 +48,7 @@ ElmoOptions elmo_options_from_json_text(std::string_view text, const std::string
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers out of range (1e400)
     fail<IoError>("elmo_options_from_json({}): not valid JSON: {}", source, e.what());
   }
   const Reader r{source};

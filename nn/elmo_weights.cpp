@@ -20,6 +20,7 @@ namespace {
 }  // namespace
 
 void load_allennlp_weights(ElmoBiLm&, const std::string& weights_path) { no_hdf5(weights_path); }
+void load_allennlp_weights_bytes(ElmoBiLm&, std::string_view, const std::string& name) { no_hdf5(name); }
 std::shared_ptr<ElmoBiLm> load_allennlp_elmo(const std::string&, const std::string& weights_path) {
   no_hdf5(weights_path);
 }
@@ -38,6 +39,17 @@ class WeightFile {
     if (H5Fis_hdf5(path_.c_str()) <= 0) fail<IoError>("load_allennlp_weights({}): not an HDF5 file (or unreadable)", path_);
     file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file_ < 0) fail<IoError>("load_allennlp_weights({}): cannot open the file", path_);
+  }
+  /// A file image in memory (HDF5's core driver); `name` stands for the file in errors.
+  WeightFile(std::string_view bytes, std::string name) : path_(std::move(name)) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    const hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(access, 1 << 16, false);
+    // HDF5 copies the image; an empty one is refused by H5Pset_file_image, so it is not set.
+    if (!bytes.empty()) H5Pset_file_image(access, const_cast<char*>(bytes.data()), bytes.size());
+    file_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, access);
+    H5Pclose(access);
+    if (file_ < 0) fail<IoError>("load_allennlp_weights({}): cannot open the file (not HDF5, or damaged)", path_);
   }
   ~WeightFile() { H5Fclose(file_); }
   WeightFile(const WeightFile&) = delete;
@@ -111,8 +123,9 @@ void assign(const Tensor& target, const Array& values) {
 
 }  // namespace
 
-void load_allennlp_weights(ElmoBiLm& bilm, const std::string& weights_path) {
-  WeightFile file(weights_path);
+namespace {
+
+void load_from(const WeightFile& file, ElmoBiLm& bilm) {
   const ElmoCharEncoderOptions& cnn = bilm.options.char_cnn;
   const ElmoLstmOptions& lstm = bilm.options.lstm;
   const std::size_t dim = cnn.embedding_dim_, filters = cnn.n_filters(), p = lstm.projection_dim_, c = lstm.dim_;
@@ -175,6 +188,14 @@ void load_allennlp_weights(ElmoBiLm& bilm, const std::string& weights_path) {
                     "n_layers {}", file.path(), direction, lstm.n_layers_, lstm.n_layers_);
   }
   for (const auto& [tensor, values] : loads) assign(tensor, values);
+}
+
+}  // namespace
+
+void load_allennlp_weights(ElmoBiLm& bilm, const std::string& weights_path) { load_from(WeightFile(weights_path), bilm); }
+
+void load_allennlp_weights_bytes(ElmoBiLm& bilm, std::string_view bytes, const std::string& name) {
+  load_from(WeightFile(bytes, name), bilm);
 }
 
 std::shared_ptr<ElmoBiLm> load_allennlp_elmo(const std::string& options_path, const std::string& weights_path) {

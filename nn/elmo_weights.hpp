@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace tg::nn {
 
@@ -24,6 +25,10 @@ bool elmo_hdf5_available();
 ///     auto bilm = std::make_shared<tg::nn::ElmoBiLm>(tg::nn::elmo_options_from_json("options.json"));
 ///     tg::nn::load_allennlp_weights(*bilm, "weights.hdf5");
 void load_allennlp_weights(ElmoBiLm& bilm, const std::string& weights_path);
+
+/// load_allennlp_weights on a file already in memory; `name` stands for the file in errors. The
+/// entry point for fuzzing (HDF5 resolves a file's real path, which a memfd does not have).
+void load_allennlp_weights_bytes(ElmoBiLm& bilm, std::string_view bytes, const std::string& name = "<memory>");
 
 /// options.json + weights.hdf5 -> a biLM without softmax, its character table sized by the file.
 ///

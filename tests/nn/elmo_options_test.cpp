@@ -60,6 +60,10 @@ TEST(ElmoOptions, MalformedFilesNameTheFileAndKey) {
                                     {"x.json", "lstm.proj_clip"}));
   EXPECT_TRUE(test::throws<IoError>([&] { elmo_options_from_json_text(good.substr(0, 40), "cut.json"); },
                                     {"elmo_options_from_json(cut.json): not valid JSON"}));
+  EXPECT_TRUE(test::throws<IoError>([&] { elmo_options_from_json_text(with("\"dim\": 16", "\"dim\": 1e400"), "big.json"); },
+                                    {"elmo_options_from_json(big.json): not valid JSON", "overflow"}));
+  EXPECT_TRUE(test::throws<IoError>([&] { elmo_options_from_json_text(with("\"dim\": 16", "\"dim\": 18446744073709551615"), "x.json"); },
+                                    {"x.json", "lstm.dim must be an integer >= 1"}));
   EXPECT_TRUE(test::throws<IoError>([&] { elmo_options_from_json("/nonexistent/options.json"); },
                                     {"/nonexistent/options.json", "cannot open"}));
 }
