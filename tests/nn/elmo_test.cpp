@@ -6,6 +6,7 @@
 
 #include <datasets/elmo_chars.hpp>
 #include <nn/elmo.hpp>
+#include <nn/module_gradcheck.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -57,6 +58,19 @@ TEST(Elmo, OnlyTheMixesTrain) {
   sum(elmo.forward(batch.ids).elmo_representations[0]).backward();
   for (const auto& [name, p] : elmo.named_parameters())
     EXPECT_EQ(p.grad().defined(), name.starts_with("scalar_mix_0.")) << name;
+}
+
+TEST(Elmo, Gradcheck) {
+  // The trainable part, the mixes (one with layer norm), through the frozen biLM and the boundary removal.
+  for (bool layer_norm : {false, true}) {
+    auto bilm = std::make_shared<ElmoBiLm>(tiny());
+    Elmo elmo(bilm, ElmoMixOptions().dropout(0).do_layer_norm(layer_norm));
+    elmo.to(kFloat64);
+    elmo.scalar_mixes[0]->gamma.data<double>()(0) = 1.4;
+    (*elmo.scalar_mixes[0]->scalar_parameters)[1].data<double>()(0) = -0.7;
+    auto batch = data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids({{"the", "cat", "sat"}, {"a"}}));
+    EXPECT_TRUE(gradcheck(elmo, [&] { return elmo.forward(batch.ids).elmo_representations[0]; }).ok);
+  }
 }
 
 TEST(Elmo, RemoveSentenceBoundariesAsAllenNlp) {
