@@ -57,7 +57,7 @@ ElmoBiLmOutput ElmoBiLm::forward(const IndexArray& char_ids) {
   return out;
 }
 
-Tensor ElmoBiLm::loss(const IndexArray& char_ids, const IndexArray& targets) {
+BiLmLosses ElmoBiLm::losses(const IndexArray& char_ids, const IndexArray& targets) {
   if (!softmax) fail<ValueError>("{}: loss needs a softmax; build the biLM with ElmoOptions::vocab_size", describe());
   if (targets.dimension() != 2 || char_ids.dimension() != 3 || targets.shape()[0] != char_ids.shape()[0] ||
       targets.shape()[1] != char_ids.shape()[1])
@@ -65,18 +65,20 @@ Tensor ElmoBiLm::loss(const IndexArray& char_ids, const IndexArray& targets) {
                      shape_str(targets.shape()), shape_str(char_ids.shape()));
   const std::size_t steps = targets.shape()[1];
   if (steps < 2) fail<ValueError>("{}: sentences of {} positions have nothing to predict", describe(), steps);
-  ElmoBiLmOutput out = forward(char_ids);
-  const Tensor& top = out.activations.back();
+  ElmoBiLmOutput layers = forward(char_ids);
+  const Tensor& top = layers.activations.back();
   const std::size_t p = options.lstm.projection_dim_;
   // Position t + 1 is a token exactly when both t (forward) and t + 1 (backward) may predict.
-  const Mask predicted = xt::view(out.mask, xt::all(), xt::range(1, steps));
+  const Mask predicted = xt::view(layers.mask, xt::all(), xt::range(1, steps));
   const auto ce = [&](const Tensor& h, const IndexArray& y) {
     IndexArray counted = xt::where(predicted, y, Index(0));  // padded targets are never read
     return cross_entropy(softmax->forward(h), counted, CrossEntropyOptions().with_mask(predicted));
   };
-  Tensor forward_ce = ce(narrow(narrow(top, -1, 0, p), 1, 0, steps - 1), xt::view(targets, xt::all(), xt::range(1, steps)));
-  Tensor backward_ce = ce(narrow(narrow(top, -1, p, p), 1, 1, steps - 1), xt::view(targets, xt::all(), xt::range(0, steps - 1)));
-  return 0.5 * (forward_ce + backward_ce);
+  BiLmLosses losses;
+  losses.forward = ce(narrow(narrow(top, -1, 0, p), 1, 0, steps - 1), xt::view(targets, xt::all(), xt::range(1, steps)));
+  losses.backward = ce(narrow(narrow(top, -1, p, p), 1, 1, steps - 1), xt::view(targets, xt::all(), xt::range(0, steps - 1)));
+  losses.total = 0.5 * (losses.forward + losses.backward);
+  return losses;
 }
 
 std::string ElmoBiLm::extra_repr() const { return fmt::format("vocab_size={}", options.vocab_size_); }

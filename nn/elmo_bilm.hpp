@@ -16,6 +16,12 @@ struct ElmoBiLmOutput {
   Mask mask;
 };
 
+/// The two directions' cross-entropies (means over their predictions) and the training loss
+/// 0.5 * (forward + backward); exp of each direction's is its perplexity.
+struct BiLmLosses {
+  Tensor forward, backward, total;
+};
+
 /// Token encoder -> ElmoLstm, over character ids WITH the sentence boundaries, as
 /// data::add_elmo_sentence_boundaries makes them: (N, T, 50), each sentence's tokens first (a token is
 /// present where any of its ids is non-zero). Submodules are AllenNLP's `_token_embedder` and
@@ -35,7 +41,9 @@ class ElmoBiLm : public Module {
   /// the backward one's at t predicts targets[t - 1], over the valid positions of each sentence
   /// (each cross-entropy is the mean over its predictions). targets (N, T) are word ids in
   /// [0, vocab_size); positions beyond a sentence are not read.
-  Tensor loss(const IndexArray& char_ids, const IndexArray& targets);
+  Tensor loss(const IndexArray& char_ids, const IndexArray& targets) { return losses(char_ids, targets).total; }
+  /// loss() with each direction's cross-entropy too (for the perplexities).
+  BiLmLosses losses(const IndexArray& char_ids, const IndexArray& targets);
   /// The number of activations: n_layers + 1.
   std::size_t num_layers() const { return options.lstm.n_layers_ + 1; }
   /// The activations' width: 2 * projection_dim.

@@ -60,6 +60,9 @@ TEST(ElmoBiLm, LossPredictsTheNextWordForwardAndThePreviousBackward) {
     }
   }
   EXPECT_NEAR(loss.item(), 0.5 * (forward_sum + backward_sum) / count, 1e-5);
+  BiLmLosses each = bilm.losses(batch.ids, words);
+  EXPECT_NEAR(each.forward.item(), forward_sum / count, 1e-5);
+  EXPECT_NEAR(each.backward.item(), backward_sum / count, 1e-5);
 }
 
 TEST(ElmoBiLm, Gradcheck) {
