@@ -22,6 +22,7 @@ namespace tg {
 
 namespace detail {
 [[noreturn]] void fail_input_dtype(const Node& node, std::size_t input, Dtype op_dtype);
+[[noreturn]] void fail_absent_input(const Node& node, std::size_t input);
 }  // namespace detail
 
 /// What a backward closure sees: the output's value and gradient, the inputs, and where to add.
@@ -44,12 +45,15 @@ class BackwardContext {
   /// The forward value of input i. Every read and accumulation of an input goes through here, so an
   /// op recorded in one dtype over an input of another gets a DtypeError naming both.
   const xt::xarray<T>& input(std::size_t i) const {
+    if (!has_input(i)) detail::fail_absent_input(node_, i);
     if (const auto* value = std::get_if<xt::xarray<T>>(&node_.inputs[i]->value)) return *value;
     detail::fail_input_dtype(node_, i, dtype_of<T>);
   }
+  /// Whether optional input i (a bias, say) was given: record() takes undefined tensors as absent.
+  bool has_input(std::size_t i) const { return node_.inputs[i] != nullptr; }
   const Shape& input_shape(std::size_t i) const { return input(i).shape(); }
   /// Whether input i wants a gradient; skip the work for it otherwise.
-  bool needs_grad(std::size_t i) const { return node_.inputs[i]->requires_grad; }
+  bool needs_grad(std::size_t i) const { return has_input(i) && node_.inputs[i]->requires_grad; }
 
   /// Adds `g` (an array or a lazy xtensor expression) to input i's gradient. When g has the
   /// broadcast shape of a broadcasting op, it is summed back to the input's shape first.
@@ -83,7 +87,7 @@ class BackwardContext {
   /// gradient) null. The caller must pass it on with accumulate(i, std::move(*value)).
   xt::xarray<T>* reusable_input(std::size_t i) const {
     const std::shared_ptr<TensorImpl>& in = node_.inputs[i];
-    if (run_.retain_graph || !in->requires_grad || in.use_count() != 1 || !in->grad_fn || in->grad_fn->reads_output)
+    if (!in || run_.retain_graph || !in->requires_grad || in.use_count() != 1 || !in->grad_fn || in->grad_fn->reads_output)
       return nullptr;
     return std::get_if<xt::xarray<T>>(&in->value);
   }
@@ -123,7 +127,9 @@ void check_anomaly(const Node* node, const char* op, const Value& value, const c
 enum class OutputUse { ReadInBackward, NotRead };
 
 /// Wraps `value` in a tensor and, when any input requires grad and grad mode is on, records a node
-/// with `backward` (callable as `backward(BackwardContext<T>&)`).
+/// with `backward` (callable as `backward(BackwardContext<T>&)`). An undefined tensor among the
+/// inputs is an absent optional operand (a bias=false layer's bias): it keeps its slot, so input i
+/// is the same operand whether or not the others were given, and ctx.has_input(i) says which.
 template <class T, class Backward>
 Tensor record(const char* name, xt::xarray<T>&& value, std::span<const Tensor> inputs, Backward&& backward,
               OutputUse use = OutputUse::ReadInBackward) {

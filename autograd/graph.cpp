@@ -107,6 +107,11 @@ void fail_input_dtype(const Node& node, std::size_t input, Dtype op_dtype) {
                    node.name, dtype_name(op_dtype), input, dtype_name(Tensor(node.inputs[input]).dtype()));
 }
 
+void fail_absent_input(const Node& node, std::size_t input) {
+  fail<GraphError>("backward of '{}' reads its input {}, which was not given (an undefined optional operand)",
+                   node.name, input);
+}
+
 std::shared_ptr<Node> make_node(const char* name, std::span<const Tensor> inputs) {
   auto node = std::make_shared<Node>();
   node->name = name;
@@ -207,6 +212,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
         node.backward(node, run);
         if (anomaly_mode_enabled)
           for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+            if (!node.inputs[i]) continue;
             const TensorImpl& in = *node.inputs[i];
             const Value* g = in.grad_fn ? &in.grad_fn->grad : (in.grad ? &in.grad->value : nullptr);
             if (g && !value_is_finite(*g))
@@ -215,6 +221,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
                                node.name, i, value_shape(in.value), recorded_at(&node));
           }
         for (const auto& input : node.inputs) {
+          if (!input) continue;  // an absent optional operand
           Node* next = input->grad_fn.get();
           if (next && input->requires_grad && next->queued_in_run != run.id) {
             next->queued_in_run = run.id;

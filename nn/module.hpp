@@ -1,7 +1,7 @@
 #pragma once
 // The Module base: parameters, buffers and submodules registered by name, as PyTorch's nn.Module.
 #include "autograd/graph.hpp"
-#include "autograd/npz.hpp"
+#include "autograd/io/npz.hpp"
 #include "autograd/tensor.hpp"
 
 #include <memory>

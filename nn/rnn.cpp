@@ -13,10 +13,23 @@ void check_lengths_shape(const Shape& shape) {
   if (shape.size() != 1) fail<ShapeError>("nn::Lengths: lengths of shape {} must be 1-D (one per sequence)", shape_str(shape));
 }
 
+template <class Range>
+std::vector<std::size_t> non_negative(const Range& given) {
+  std::vector<std::size_t> out;
+  for (const Index l : given) {
+    if (l < 0) fail<ValueError>("nn::Lengths: lengths[{}] = {} is negative", out.size(), l);
+    out.push_back(static_cast<std::size_t>(l));
+  }
+  return out;
+}
+
 }  // namespace
 
-Lengths::Lengths(const IndexArray& v) : values(v.begin(), v.end()) {
+Lengths::Lengths(std::initializer_list<Index> v) : values(non_negative(v)) {}
+
+Lengths::Lengths(const IndexArray& v) {
   check_lengths_shape(Shape(v.shape().begin(), v.shape().end()));
+  values = non_negative(v);
 }
 
 Lengths::Lengths(const Tensor& t) {
@@ -24,99 +37,11 @@ Lengths::Lengths(const Tensor& t) {
   visit_dtype(t.dtype(), [&]<class T>() {
     for (const T v : t.data<T>()) {
       // Beyond 2^62 no sequence is that long, and the conversion below would overflow.
-      if (!(v == std::floor(v) && std::abs(v) < T(0x1p62)))
+      if (!(v == std::floor(v) && v >= 0 && v < T(0x1p62)))
         fail<ValueError>("nn::Lengths: lengths[{}] = {} is not a length (a whole number of steps)", values.size(), v);
-      values.push_back(static_cast<Index>(v));
+      values.push_back(static_cast<std::size_t>(v));
     }
   });
-}
-
-namespace {
-
-/// The outputs, h_n and (LSTM) c_n of one direction, taken apart from a sequence op's packed
-/// (L + 1 or 2, N, H) result.
-Unrolled unpack(const Tensor& packed, std::size_t steps) {
-  RecurrentState final{select(packed, 0, steps), packed.size(0) > steps + 1 ? select(packed, 0, steps + 1) : Tensor()};
-  return {narrow(packed, 0, 0, steps), final};
-}
-
-/// One direction's operands: the layer input x with W_ih and b_ih, so that the sequence op computes
-/// the input projection itself and keeps it only for its forward.
-SequenceOperands operands_of(const CellWeights& w, const Tensor& x, const RecurrentState& state) {
-  return {Tensor(), state.h, state.c, w.weight_hh, w.bias_hh, x, w.weight_ih, w.bias_ih};
-}
-
-/// The whole sequence as one op (autograd/rnn_ops.hpp).
-Unrolled unroll_sequence(const CellSpec& spec, const CellWeights& w, const Tensor& x, const RecurrentState& state,
-                         const std::vector<std::size_t>& lengths, bool reverse) {
-  const SequenceOperands operands = operands_of(w, x, state);
-  Tensor packed;
-  switch (spec.kind) {
-    case CellSpec::Kind::Rnn: packed = rnn_sequence(operands, spec.nonlinearity, lengths, reverse); break;
-    case CellSpec::Kind::Lstm: packed = lstm_sequence(operands, lengths, reverse); break;
-    case CellSpec::Kind::Gru: packed = gru_sequence(operands, spec.reset_after, lengths, reverse); break;
-  }
-  return unpack(packed, x.size(0));
-}
-
-/// Both directions of a layer as one op, which runs them in parallel when threads allow.
-std::vector<Unrolled> unroll_bidirectional(const CellSpec& spec, const CellWeights& forward_weights,
-                                           const CellWeights& reverse_weights, const Tensor& x,
-                                           const RecurrentState& forward_state, const RecurrentState& reverse_state,
-                                           const std::vector<std::size_t>& lengths) {
-  const SequenceOperands f = operands_of(forward_weights, x, forward_state);
-  const SequenceOperands r = operands_of(reverse_weights, x, reverse_state);
-  Tensor packed;
-  switch (spec.kind) {
-    case CellSpec::Kind::Rnn: packed = rnn_bidirectional(f, r, spec.nonlinearity, lengths); break;
-    case CellSpec::Kind::Lstm: packed = lstm_bidirectional(f, r, lengths); break;
-    case CellSpec::Kind::Gru: packed = gru_bidirectional(f, r, spec.reset_after, lengths); break;
-  }
-  const std::size_t steps = x.size(0);
-  return {unpack(select(packed, 0, 0), steps), unpack(select(packed, 0, 1), steps)};
-}
-
-/// One cell op per step; kept for projected LSTMs, whose recurrent input (the projection of y)
-/// the sequence op does not compute.
-Unrolled unroll_steps(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x, RecurrentState state,
-                      const std::vector<std::size_t>& lengths, bool reverse) {
-  const std::size_t steps = gates_x.size(0), batch = gates_x.size(1);
-  std::vector<Tensor> outputs(steps);
-  for (std::size_t k = 0; k < steps; ++k) {
-    const std::size_t t = reverse ? steps - 1 - k : k;
-    Mask valid = Mask::from_shape({batch, 1});
-    std::size_t n_valid = batch;
-    if (!lengths.empty()) {
-      for (std::size_t b = 0; b < batch; ++b) valid(b, 0) = lengths[b] > t;
-      n_valid = static_cast<std::size_t>(std::count(valid.begin(), valid.end(), true));
-    }
-    if (n_valid == 0) {  // every sequence has ended (or, reversed, not yet begun): nothing to compute
-      outputs[t] = zeros_like(state.h);
-      continue;
-    }
-    RecurrentState next = cell_step(spec, weights, select(gates_x, 0, t), state);
-    if (n_valid == batch) {
-      state = next;
-      outputs[t] = next.h;
-      continue;
-    }
-    // Sequences past their end keep their state and output zero, so that neither the result nor the
-    // gradient depends on the padding.
-    outputs[t] = tg::where(valid, next.h, zeros_like(next.h));
-    state.h = tg::where(valid, next.h, state.h);
-    if (next.c.defined()) state.c = tg::where(valid, next.c, state.c);
-  }
-  return {stack(outputs, 0), state};
-}
-
-}  // namespace
-
-Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& x, RecurrentState state,
-                const std::vector<std::size_t>& lengths, bool reverse) {
-  if (!weights.weight_hr.defined()) return unroll_sequence(spec, weights, x, state, lengths, reverse);
-  // The input half of every gate at every step: one GEMM over (L * N) rows.
-  const Tensor gates_x = linear(x, weights.weight_ih, weights.bias_ih);
-  return unroll_steps(spec, weights, gates_x, std::move(state), lengths, reverse);
 }
 
 // ---- RecurrentLayer -----------------------------------------------------------------------------
@@ -127,11 +52,11 @@ RecurrentLayer::RecurrentLayer(const char* name, CellSpec spec, std::size_t inpu
     : Module(name), name_(name), spec_(spec), input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers),
       proj_size_(proj_size), batch_first_(batch_first), bidirectional_(bidirectional), dropout_(dropout) {
   if (input_size == 0 || hidden_size == 0 || num_layers == 0)
-    fail<ValueError>("{}: input_size ({}), hidden_size ({}) and num_layers ({}) must be positive", describe(),
+    fail<ValueError>("{}: input_size ({}), hidden_size ({}) and num_layers ({}) must be positive", who(),
                      input_size, hidden_size, num_layers);
-  if (!(dropout >= 0 && dropout <= 1)) fail<ValueError>("{}: dropout {} is not in [0, 1]", describe(), dropout);
+  if (!(dropout >= 0 && dropout <= 1)) fail<ValueError>("{}: dropout {} is not in [0, 1]", who(), dropout);
   if (proj_size >= hidden_size && proj_size > 0)
-    fail<ValueError>("{}: proj_size ({}) must be smaller than hidden_size ({})", describe(), proj_size, hidden_size);
+    fail<ValueError>("{}: proj_size ({}) must be smaller than hidden_size ({})", who(), proj_size, hidden_size);
   for (std::size_t layer = 0; layer < num_layers; ++layer)
     for (std::size_t direction = 0; direction < num_directions(); ++direction) {
       const std::string suffix = fmt::format("_l{}{}", layer, direction ? "_reverse" : "");
@@ -140,7 +65,7 @@ RecurrentLayer::RecurrentLayer(const char* name, CellSpec spec, std::size_t inpu
     }
 }
 
-std::string RecurrentLayer::describe() const {
+std::string RecurrentLayer::who() const {
   return fmt::format("{}(input_size={}, hidden_size={})", name_, input_size_, hidden_size_);
 }
 
@@ -162,51 +87,35 @@ Tensor RecurrentLayer::initial_state(const Tensor& given, const char* what, std:
   if (!given.defined()) return given;
   const Shape want{num_directions() * num_layers_, batch, width};
   if (given.shape() != want)
-    fail<ShapeError>("{}: {} has shape {}, expected {} (num_directions * num_layers, batch, {})", describe(), what,
+    fail<ShapeError>("{}: {} has shape {}, expected {} (num_directions * num_layers, batch, {})", who(), what,
                      shape_str(given.shape()), shape_str(want), width);
   if (given.dtype() != dtype)
-    fail<DtypeError>("{}: {} is {} but the input is {}", describe(), what, dtype_name(given.dtype()),
+    fail<DtypeError>("{}: {} is {} but the input is {}", who(), what, dtype_name(given.dtype()),
                      dtype_name(dtype));
   return given;
 }
 
-std::vector<std::size_t> RecurrentLayer::checked_lengths(const Lengths& lengths, std::size_t seq_len,
-                                                         std::size_t batch) const {
-  if (lengths.empty()) return {};
-  if (lengths.values.size() != batch)
-    fail<ValueError>("{}: {} lengths for a batch of {}", describe(), lengths.values.size(), batch);
-  std::vector<std::size_t> out;
-  for (std::size_t b = 0; b < batch; ++b) {
-    const Index l = lengths.values[b];
-    if (l < 1 || static_cast<std::size_t>(l) > seq_len)
-      fail<ValueError>("{}: lengths[{}] = {} is outside [1, {}] (the input has {} steps)", describe(), b, l, seq_len,
-                       seq_len);
-    out.push_back(static_cast<std::size_t>(l));
-  }
-  return out;
-}
-
 RecurrentOutput RecurrentLayer::forward(const Tensor& input, const RecurrentState& initial, const Lengths& lengths) {
-  if (!input.defined()) fail<ValueError>("{}: input is an undefined tensor", describe());
+  if (!input.defined()) fail<ValueError>("{}: input is an undefined tensor", who());
   if (input.dim() != 3)
-    fail<ShapeError>("{}: input {} must have 3 dimensions ({})", describe(), shape_str(input.shape()),
+    fail<ShapeError>("{}: input {} must have 3 dimensions ({})", who(), shape_str(input.shape()),
                      batch_first_ ? "batch, seq, features" : "seq, batch, features");
   if (input.size(2) != input_size_)
-    fail<ShapeError>("{}: input has {} features at dim 2, expected {}", describe(), input.size(2), input_size_);
+    fail<ShapeError>("{}: input has {} features at dim 2, expected {}", who(), input.size(2), input_size_);
   const Dtype dtype = weights_[0].weight_ih.dtype();
   if (input.dtype() != dtype)
-    fail<DtypeError>("{}: input is {} but the parameters are {}", describe(), dtype_name(input.dtype()),
+    fail<DtypeError>("{}: input is {} but the parameters are {}", who(), dtype_name(input.dtype()),
                      dtype_name(dtype));
   const bool lstm = spec_.kind == CellSpec::Kind::Lstm;
-  if (initial.c.defined() && !lstm) fail<ValueError>("{}: got an initial c, which only an LSTM has", describe());
+  if (initial.c.defined() && !lstm) fail<ValueError>("{}: got an initial c, which only an LSTM has", who());
 
   auto scope = record_scope();
   const Tensor x = batch_first_ ? transpose(input, 0, 1) : input;  // (L, N, features) from here on
   const std::size_t steps = x.size(0), batch = x.size(1);
   if (steps == 0)
-    fail<ValueError>("{}: input {} has 0 time steps; a sequence needs at least one", describe(),
+    fail<ValueError>("{}: input {} has 0 time steps; a sequence needs at least one", who(),
                      shape_str(input.shape()));
-  const std::vector<std::size_t> lens = checked_lengths(lengths, steps, batch);
+  check_lengths(who(), lengths.values, steps, batch);
   const Tensor h0 = initial_state(initial.h, "h0", output_size(), batch, dtype);
   const Tensor c0 = initial_state(initial.c, "c0", hidden_size_, batch, dtype);
   auto start = [&](const Tensor& given, std::size_t index, std::size_t width) {
@@ -222,18 +131,22 @@ RecurrentOutput RecurrentLayer::forward(const Tensor& input, const RecurrentStat
       states.push_back({start(h0, index, output_size()), lstm ? start(c0, index, hidden_size_) : Tensor()});
     }
     const CellWeights* w = &weights_[layer * num_directions()];
-    std::vector<Unrolled> runs;
-    if (bidirectional_ && proj_size_ == 0) {
-      runs = unroll_bidirectional(spec_, w[0], w[1], layer_input, states[0], states[1], lens);
+    auto operands = [&](std::size_t direction) {
+      return SequenceOperands{.x = layer_input, .h0 = states[direction].h, .c0 = states[direction].c,
+                              .weights = w[direction]};
+    };
+    std::vector<SequenceOutput> runs;
+    if (bidirectional_) {
+      auto both = recurrent_sequence(spec_, operands(0), operands(1), lengths.values);
+      runs = {both[0], both[1]};
     } else {
-      for (std::size_t direction = 0; direction < states.size(); ++direction)
-        runs.push_back(unroll(spec_, w[direction], layer_input, states[direction], lens, direction == 1));
+      runs = {recurrent_sequence(spec_, operands(0), lengths.values)};
     }
     std::vector<Tensor> outputs;
-    for (const Unrolled& run : runs) {
+    for (const SequenceOutput& run : runs) {
       outputs.push_back(run.output);
-      h_n.push_back(run.final.h);
-      if (lstm) c_n.push_back(run.final.c);
+      h_n.push_back(run.h_n);
+      if (lstm) c_n.push_back(run.c_n);
     }
     layer_input = outputs.size() == 1 ? outputs[0] : concat(outputs, 2);
     if (dropout_ > 0 && is_training() && layer + 1 < num_layers_) layer_input = dropout(layer_input, dropout_, true);

@@ -1,13 +1,9 @@
 #pragma once
 // Multi-layer, optionally bidirectional recurrent layers over whole sequences, as PyTorch's nn.RNN,
 // nn.LSTM and nn.GRU: same options, parameter names (weight_ih_l0, weight_hh_l1_reverse,
-// weight_hr_l0...), shapes, default init, input and output layouts. Built in three levels:
-//   unroll(): one direction of one layer over time, honouring per-sequence lengths, as ONE op
-//     (rnn_sequence / lstm_sequence / gru_sequence of autograd/rnn_ops.hpp, which share the cells'
-//     gate math and compute each weight gradient as one product over all steps); projected LSTMs
-//     step with cell_step (nn/rnn_cell.hpp, one fused op per step) instead
-//   -> RecurrentLayer: stacks layers and directions, one input GEMM per layer and direction (inside
-//      the sequence op, which keeps the projection only for its forward).
+// weight_hr_l0...), shapes, default init, input and output layouts. RecurrentLayer stacks layers
+// and directions; each layer is one op (tg::recurrent_sequence of autograd/ops/rnn/recurrent.hpp)
+// for one direction or both, which computes the input projection of every step as one GEMM.
 // Variable-length batches need no packing: pass the lengths, and padded positions neither change
 // the result nor receive gradient (see RecurrentLayer::forward).
 #include "nn/rnn_cell.hpp"
@@ -18,28 +14,17 @@ namespace tg::nn {
 
 /// Per-sequence lengths of a padded batch: from a std::vector, braces `{5, 3, 1}`, a 1-D IndexArray
 /// (as `load_npz_arrays(path).integer("lengths")` reads it) or a 1-D tensor of whole numbers (as
-/// pack_padded_sequence takes them). The layer checks them (each in [1, L], one per sequence) and
-/// names itself when they are wrong.
+/// pack_padded_sequence takes them). Negative or fractional values are refused here; the layer
+/// checks the rest (each in [1, L], one per sequence, tg::check_lengths) and names itself.
 struct Lengths {
-  std::vector<Index> values;  // empty: every sequence spans the whole input
+  std::vector<std::size_t> values;  // empty: every sequence spans the whole input
   Lengths() = default;
-  Lengths(const std::vector<std::size_t>& v) : values(v.begin(), v.end()) {}  // NOLINT: implicit on purpose
-  Lengths(std::initializer_list<Index> v) : values(v) {}                      // NOLINT
-  Lengths(const IndexArray& v);                                               // NOLINT
-  Lengths(const Tensor& t);                                                   // NOLINT
+  Lengths(const std::vector<std::size_t>& v) : values(v) {}  // NOLINT: implicit on purpose
+  Lengths(std::initializer_list<Index> v);                   // NOLINT
+  Lengths(const IndexArray& v);                              // NOLINT
+  Lengths(const Tensor& t);                                  // NOLINT
   bool empty() const { return values.empty(); }
 };
-
-/// One direction of one layer over time, for the layer input x (L, N, I); the input half of every
-/// gate at every step, x W_ih^T + b_ih, is one GEMM over (L * N) rows, inside the sequence op.
-/// `lengths` (empty, or N values in [1, L]) marks each sequence's valid prefix. Returns the outputs (L, N, H_out), zero at padded positions, and the state after each
-/// sequence's last valid step. Reversed, each sequence starts at its own last valid step.
-struct Unrolled {
-  Tensor output;
-  RecurrentState final;
-};
-Unrolled unroll(const CellSpec& spec, const CellWeights& weights, const Tensor& x, RecurrentState state,
-                const std::vector<std::size_t>& lengths, bool reverse);
 
 /// Settings shared by RNN, LSTM and GRU, with fluent setters returning the derived options.
 template <class Derived>
@@ -119,9 +104,9 @@ class RecurrentLayer : public Module {
   RecurrentLayer(const char* name, CellSpec spec, std::size_t input_size, std::size_t hidden_size,
                  std::size_t num_layers, bool bias, bool batch_first, bool bidirectional, double dropout,
                  std::size_t proj_size);
-  std::string describe() const;
+  /// "LSTM(input_size=4, hidden_size=8)": how errors name the layer (describe() prints every option).
+  std::string who() const;
   Tensor initial_state(const Tensor& given, const char* what, std::size_t width, std::size_t batch, Dtype dtype) const;
-  std::vector<std::size_t> checked_lengths(const Lengths& lengths, std::size_t seq_len, std::size_t batch) const;
 
   const char* name_;
   CellSpec spec_;

@@ -32,22 +32,6 @@ CellWeights register_cell_weights(Module& module, const std::string& suffix, con
   return w;
 }
 
-RecurrentState cell_step(const CellSpec& spec, const CellWeights& w, const Tensor& gates_x,
-                         const RecurrentState& state) {
-  switch (spec.kind) {
-    case CellSpec::Kind::Rnn:
-      return {rnn_cell(gates_x, state.h, w.weight_hh, w.bias_hh, spec.nonlinearity), Tensor()};
-    case CellSpec::Kind::Gru:
-      return {gru_cell(gates_x, state.h, w.weight_hh, w.bias_hh, spec.reset_after), Tensor()};
-    case CellSpec::Kind::Lstm: {
-      Tensor yc = lstm_cell(gates_x, state.h, state.c, w.weight_hh, w.bias_hh);  // (2, N, H): y, c'
-      Tensor y = select(yc, 0, 0);
-      return {w.weight_hr.defined() ? linear(y, w.weight_hr) : y, select(yc, 0, 1)};
-    }
-  }
-  return {};
-}
-
 // ---- the cell modules ---------------------------------------------------------------------------
 
 RecurrentCell::RecurrentCell(std::string name, CellSpec spec, std::size_t input_size, std::size_t hidden_size,
@@ -58,8 +42,12 @@ RecurrentCell::RecurrentCell(std::string name, CellSpec spec, std::size_t input_
   weights_ = register_cell_weights(*this, "", spec, input_size, hidden_size, bias);
 }
 
+std::string RecurrentCell::who() const {
+  return fmt::format("{}(input_size={}, hidden_size={})", name_, input_size_, hidden_size_);
+}
+
 RecurrentState RecurrentCell::step(const Tensor& input, const RecurrentState& state) {
-  const std::string who = fmt::format("{}(input_size={}, hidden_size={})", name_, input_size_, hidden_size_);
+  const std::string who = this->who();
   if (!input.defined()) fail<ValueError>("{}: input is an undefined tensor", who);
   if (input.dim() != 1 && input.dim() != 2)
     fail<ShapeError>("{}: input {} must be (batch, {}) or unbatched ({})", who, shape_str(input.shape()),
@@ -79,7 +67,7 @@ RecurrentState RecurrentCell::step(const Tensor& input, const RecurrentState& st
   };
   RecurrentState s{prepare(state.h, "h"), spec_.kind == CellSpec::Kind::Lstm ? prepare(state.c, "c") : Tensor()};
   auto scope = record_scope();
-  RecurrentState out = cell_step(spec_, weights_, linear(x, weights_.weight_ih, weights_.bias_ih), s);
+  RecurrentState out = recurrent_step(spec_, weights_, linear(x, weights_.weight_ih, weights_.bias_ih), s);
   if (unbatched) {
     out.h = squeeze(out.h, 0);
     if (out.c.defined()) out.c = squeeze(out.c, 0);

@@ -1,9 +1,9 @@
 #pragma once
 // Recurrent cells, one time step each, as PyTorch's nn.RNNCell, nn.LSTMCell and nn.GRUCell: same
-// formulas, gate order (LSTM i,f,g,o; GRU r,z,n), parameter names and shapes, default init. The
-// per-step state update is one fused op (autograd/rnn_ops.hpp); the layers of nn/rnn.hpp unroll the
-// same step over time through cell_step().
-#include "autograd/rnn_ops.hpp"
+// formulas, gate order (LSTM i,f,g,o; GRU r,z,n), parameter names and shapes, default init. A step
+// is one fused op (tg::recurrent_step of autograd/ops/rnn/recurrent.hpp, which also describes the
+// kind of recurrence: tg::CellSpec).
+#include "autograd/ops/rnn/recurrent.hpp"
 #include "nn/module.hpp"
 
 #include <optional>
@@ -12,31 +12,12 @@
 namespace tg::nn {
 
 /// RNN's and RNNCell's nonlinearity, named beside the options that take it:
-/// `RNNOptions(8, 16).nonlinearity(tg::nn::RnnNonlinearity::Relu)`. One enum, the ops' own.
+/// `RNNOptions(8, 16).nonlinearity(tg::nn::RnnNonlinearity::Relu)`. One enum, the ops' own; so are
+/// the kind of recurrence, a cell's weights and a recurrent state.
+using tg::CellSpec;
+using tg::CellWeights;
+using tg::RecurrentState;
 using tg::RnnNonlinearity;
-
-/// Which recurrence a cell computes.
-struct CellSpec {
-  enum class Kind { Rnn, Lstm, Gru };
-  Kind kind = Kind::Rnn;
-  RnnNonlinearity nonlinearity = RnnNonlinearity::Tanh;  // Rnn only
-  bool reset_after = true;                                // Gru only: false is the paper's W_hn (r * h)
-
-  /// Gate blocks stacked in the weights: 1, 4 or 3.
-  std::size_t gates() const { return kind == Kind::Lstm ? 4 : kind == Kind::Gru ? 3 : 1; }
-};
-
-/// A recurrent state: h, plus c for an LSTM (undefined otherwise).
-struct RecurrentState {
-  Tensor h;
-  Tensor c;
-};
-
-/// The parameters of one cell (one layer and direction of a stacked layer). Undefined tensors are
-/// absent: biases when bias=false, weight_hr unless an LSTM projects.
-struct CellWeights {
-  Tensor weight_ih, weight_hh, bias_ih, bias_hh, weight_hr;
-};
 
 /// Registers `weight_ih<suffix>`, `weight_hh<suffix>`, `bias_ih<suffix>`, `bias_hh<suffix>` (when
 /// `bias`) and `weight_hr<suffix>` (when proj_size > 0), in PyTorch's order and shapes, initialised
@@ -44,11 +25,6 @@ struct CellWeights {
 CellWeights register_cell_weights(Module& module, const std::string& suffix, const CellSpec& spec,
                                   std::size_t input_size, std::size_t hidden_size, bool bias,
                                   std::size_t proj_size = 0);
-
-/// One step with the input half of the gates precomputed (gates_x = x W_ih^T + b_ih, (N, G*H)).
-/// For an LSTM with weight_hr the new h is the projection of the cell's output.
-RecurrentState cell_step(const CellSpec& spec, const CellWeights& weights, const Tensor& gates_x,
-                         const RecurrentState& state);
 
 // ---- the cell modules ---------------------------------------------------------------------------
 
@@ -93,6 +69,9 @@ class RecurrentCell : public Module {
   std::string extra_repr() const override;
 
  private:
+  /// "LSTMCell(input_size=3, hidden_size=4)": how errors name the cell.
+  std::string who() const;
+
   std::string name_;
   CellSpec spec_;
   std::size_t input_size_, hidden_size_;

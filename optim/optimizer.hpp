@@ -2,7 +2,7 @@
 // The optimizer base: named parameters in groups with their own options, per-parameter state,
 // and a state dict that restores training bitwise.
 #include "autograd/error.hpp"
-#include "autograd/npz.hpp"
+#include "autograd/io/npz.hpp"
 #include "autograd/tensor.hpp"
 
 #include <map>

@@ -88,10 +88,9 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
         detail::gemm<T>(true, false, g.out_channels, g.cols(), g.rows(), 1, dy.data(), g.out_channels, cols.data(),
                         g.cols(), fresh ? 0 : 1, dw.data(), g.cols());
       });
-      if (ctx.node().inputs.size() > 2) ctx.accumulate(2, xt::xarray<T>(xt::sum(ctx.grad(), {0, 2})));
+      if (ctx.needs_grad(2)) ctx.accumulate(2, xt::xarray<T>(xt::sum(ctx.grad(), {0, 2})));
     };
-    if (bias.defined()) return record<T>("conv1d", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
-    return record<T>("conv1d", std::move(y), {x, weight}, backward, OutputUse::NotRead);
+    return record<T>("conv1d", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
   });
 }
 

@@ -83,15 +83,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       ctx.accumulate_into(1, [&](xt::xarray<T>& dw, bool fresh) {
         gemm<T>(true, false, out, in, rows, 1, dy, out, ctx.input(0).data(), in, fresh ? 0 : 1, dw.data(), in);
       });
-      if (ctx.node().inputs.size() > 2)
-        ctx.accumulate_into(2, [&](xt::xarray<T>& db, bool fresh) {
-          if (fresh) std::fill(db.begin(), db.end(), T(0));
-          for (std::size_t r = 0; r < rows; ++r)
-            for (std::size_t o = 0; o < out; ++o) db.data()[o] += dy[r * out + o];
-        });
+      ctx.accumulate_into(2, [&](xt::xarray<T>& db, bool fresh) {  // skipped when there is no bias
+        if (fresh) std::fill(db.begin(), db.end(), T(0));
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t o = 0; o < out; ++o) db.data()[o] += dy[r * out + o];
+      });
     };
-    if (bias.defined()) return record<T>("linear", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
-    return record<T>("linear", std::move(y), {x, weight}, backward, OutputUse::NotRead);
+    return record<T>("linear", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
   });
 }
 

@@ -1,7 +1,7 @@
 // .npz I/O: round trips, files written by numpy (tools/references/npz.py), and malformed input.
 #include "support/support.hpp"
 
-#include <autograd/npz.hpp>
+#include <autograd/io/npz.hpp>
 
 #include <filesystem>
 #include <fstream>

@@ -1,5 +1,6 @@
-// Every op declared in autograd/ops.hpp has at least one float64 gradcheck case in tests/autograd/,
-// found by the `gradcheck_op("<name>", ...)` calls (see tests/support/support.hpp).
+// Every op declared in the public op headers (autograd/ops.hpp, autograd/ops/rnn/recurrent.hpp) has
+// at least one float64 gradcheck case in tests/autograd/, found by the `gradcheck_op("<name>", ...)`
+// calls (see tests/support/support.hpp).
 #include "support/support.hpp"
 
 #include <filesystem>
@@ -18,10 +19,12 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-/// Names of the functions declared as `Tensor NAME(` or `std::vector<Tensor> NAME(` (operators and
-/// scalar_like, which has nothing to differentiate, are left out).
+/// Names of the functions declared as returning tensors: `Tensor NAME(`, `std::vector<Tensor> NAME(`,
+/// or the recurrent ops' SequenceOutput, its pair, and RecurrentState (operators and scalar_like,
+/// which has nothing to differentiate, are left out).
 std::set<std::string> declared_ops(const std::string& header) {
-  static const std::regex declaration(R"(^\s*(?:Tensor|std::vector<Tensor>)\s+([A-Za-z_]\w*)\s*\()");
+  static const std::regex declaration(
+      R"(^\s*(?:Tensor|std::vector<Tensor>|SequenceOutput|std::array<SequenceOutput, 2>|RecurrentState)\s+([A-Za-z_]\w*)\s*\()");
   std::set<std::string> names;
   std::istringstream lines(header);
   for (std::string line; std::getline(lines, line);) {
@@ -45,10 +48,15 @@ std::set<std::string> gradchecked_ops(const std::filesystem::path& test_dir) {
 
 TEST(OpCoverage, EveryDeclaredOpHasAGradcheckCase) {
   const std::filesystem::path root(TAPEGRAD_SOURCE_DIR);
-  const std::set<std::string> declared = declared_ops(read_file(root / "autograd" / "ops.hpp"));
+  std::set<std::string> declared = declared_ops(read_file(root / "autograd" / "ops.hpp"));
   ASSERT_GT(declared.size(), 30u) << "the parser found too few ops in autograd/ops.hpp";
   ASSERT_TRUE(declared.count("add") && declared.count("split") && declared.count("cross_entropy") &&
               declared.count("conv1d"));
+  const std::set<std::string> recurrent = declared_ops(read_file(root / "autograd" / "ops" / "rnn" / "recurrent.hpp"));
+  ASSERT_EQ(recurrent, (std::set<std::string>{"rnn_cell", "lstm_cell", "gru_cell", "recurrent_step",
+                                              "recurrent_sequence"}))
+      << "the parser no longer finds the recurrent ops";
+  declared.insert(recurrent.begin(), recurrent.end());
   const std::set<std::string> checked = gradchecked_ops(root / "tests" / "autograd");
   std::vector<std::string> missing;
   for (const std::string& op : declared)

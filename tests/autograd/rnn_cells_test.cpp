@@ -1,8 +1,8 @@
-// The fused recurrent steps of autograd/rnn_ops.hpp: float64 gradchecks, and equality (values and
+// The fused recurrent steps of autograd/ops/rnn/recurrent.hpp: float64 gradchecks, and equality (values and
 // gradients) with the same step composed from basic ops.
 #include "support/support.hpp"
 
-#include <autograd/rnn_ops.hpp>
+#include <autograd/ops/rnn/recurrent.hpp>
 #include <autograd/threads.hpp>
 
 namespace tg {
@@ -222,6 +222,28 @@ TEST(RecurrentCell, SplittingTheBatchOverTwoThreadsGivesTheSameBits) {
     for (std::size_t i = 0; i < used.size(); ++i)
       EXPECT_EQ(test::max_abs_diff(grads[0][i], grads[1][i]), 0.0) << "gradient " << i;
   }
+}
+
+// ---- one step of any kind ----------------------------------------------------------------------
+
+// recurrent_step is the cell of its kind, then an LSTM's projection and proj_clip.
+TEST(RecurrentStep, GradcheckEveryKindAndTheClippedProjection) {
+  const std::vector<CellSpec> specs{{CellSpec::Kind::Rnn}, {CellSpec::Kind::Gru},
+                                    {.kind = CellSpec::Kind::Lstm, .proj_clip = 0.2}};
+  for (const CellSpec& spec : specs) {
+    const bool lstm = spec.kind == CellSpec::Kind::Lstm;
+    const std::size_t g = spec.gates() * H, p = lstm ? IN_P : H;
+    std::vector<Tensor> in{test::random_input({N, g}, 60), test::random_input({N, p}, 61, 0.8),
+                           test::random_input({g, p}, 62, 0.5), test::random_input({g}, 63, 0.5)};
+    if (lstm) in.insert(in.end(), {test::random_input({N, H}, 64), test::random_input({p, H}, 65, 0.8)});
+    EXPECT_TRUE(test::gradcheck_op("recurrent_step", [&](const std::vector<Tensor>& v) {
+      const CellWeights w{.weight_hh = v[2], .bias_hh = v[3], .weight_hr = lstm ? v[5] : Tensor()};
+      const RecurrentState s = recurrent_step(spec, w, v[0], {v[1], lstm ? v[4] : Tensor()});
+      return lstm ? concat({reshape(s.h, {-1}), reshape(s.c, {-1})}, 0) : s.h;
+    }, in)) << spec.name();
+  }
+  EXPECT_TRUE(test::throws<ValueError>([] { recurrent_step({.kind = CellSpec::Kind::Lstm, .cell_clip = 1}, {}, {}, {}); },
+                                       {"recurrent_step", "cell_clip", "recurrent_sequence"}));
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// The whole-sequence recurrent ops of autograd/rnn_ops.hpp: float64 gradchecks with uneven lengths
-// in both directions, and equality (values and gradients) with the same recurrence composed from
-// the per-step cell ops, masked as the layers did before the sequence ops existed.
+// recurrent_sequence (autograd/ops/rnn/recurrent.hpp): float64 gradchecks with uneven lengths in
+// both directions, and equality (values and gradients) with the same recurrence composed from the
+// per-step cell ops, masked as the layers did before the sequence op existed; the projected LSTM
+// with clipping against its composition from basic ops.
 #include "support/support.hpp"
 
-#include <autograd/rnn_ops.hpp>
+#include <autograd/ops/rnn/recurrent.hpp>
 #include <autograd/threads.hpp>
 
 namespace tg {
@@ -21,6 +22,23 @@ const char* name(Kind k) {
   return names[static_cast<int>(k)];
 }
 
+CellSpec spec(Kind k) {
+  switch (k) {
+    case Kind::RnnTanh: return {CellSpec::Kind::Rnn};
+    case Kind::RnnRelu: return {CellSpec::Kind::Rnn, RnnNonlinearity::Relu};
+    case Kind::Lstm: return {CellSpec::Kind::Lstm};
+    case Kind::GruAfter: return {CellSpec::Kind::Gru};
+    default: return {CellSpec::Kind::Gru, RnnNonlinearity::Tanh, false};
+  }
+}
+
+/// A direction's results stacked as (L + 2, N, H) (LSTM) or (L + 1, N, H): outputs, h_n, c_n.
+Tensor packed(const SequenceOutput& out) {
+  std::vector<Tensor> parts{out.output, unsqueeze(out.h_n, 0)};
+  if (out.c_n.defined()) parts.push_back(unsqueeze(out.c_n, 0));
+  return concat(parts, 0);
+}
+
 /// Steps, batch, hidden units and (for the projection inside the op) input width.
 struct Sizes {
   std::size_t steps = L, batch = N, hidden = H, input = 4;
@@ -36,18 +54,16 @@ std::vector<Tensor> inputs(Kind k, bool bias, std::uint64_t seed, Sizes z = {}) 
   return v;
 }
 
-Tensor fused(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths, bool reverse) {
+/// The operands of inputs(): gates_x, h0, [c0], weight_hh, [bias_hh].
+SequenceOperands operands(Kind k, const std::vector<Tensor>& v) {
   const bool lstm = k == Kind::Lstm;
   const std::size_t w = lstm ? 3 : 2;
-  const Tensor bias = v.size() > w + 1 ? v[w + 1] : Tensor();
-  switch (k) {
-    case Kind::RnnTanh:
-    case Kind::RnnRelu:
-      return rnn_sequence(v[0], v[1], v[w], bias, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh,
-                          lengths, reverse);
-    case Kind::Lstm: return lstm_sequence(v[0], v[1], v[2], v[w], bias, lengths, reverse);
-    default: return gru_sequence(v[0], v[1], v[w], bias, k == Kind::GruAfter, lengths, reverse);
-  }
+  return {.gates_x = v[0], .h0 = v[1], .c0 = lstm ? v[2] : Tensor(),
+          .weights = {.weight_hh = v[w], .bias_hh = v.size() > w + 1 ? v[w + 1] : Tensor()}};
+}
+
+Tensor fused(Kind k, const std::vector<Tensor>& v, const std::vector<std::size_t>& lengths, bool reverse) {
+  return packed(recurrent_sequence(spec(k), operands(k, v), lengths, reverse));
 }
 
 /// The same recurrence from one cell op per step, with the layers' old masking: outputs zero and
@@ -104,15 +120,18 @@ TEST(RecurrentSequence, EqualsStepCompositionInValuesAndGradients) {
 TEST(RecurrentSequence, GradcheckUnevenLengthsBothDirections) {
   for (Kind k : kKinds)
     for (bool reverse : {false, true})
-      EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return fused(k, v, kUneven, reverse); },
+      EXPECT_TRUE(test::gradcheck_op("recurrent_sequence",
+                                     [&](const std::vector<Tensor>& v) { return fused(k, v, kUneven, reverse); },
                                      inputs(k, true, 200)))
           << name(k) << " reverse=" << reverse;
 }
 
 TEST(RecurrentSequence, GradcheckWithoutBias) {
   for (Kind k : {Kind::Lstm, Kind::GruPaper})
-    EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return fused(k, v, {}, false); },
-                                   inputs(k, false, 300)));
+    EXPECT_TRUE(test::gradcheck_op("recurrent_sequence",
+                                   [&](const std::vector<Tensor>& v) { return fused(k, v, {}, false); },
+                                   inputs(k, false, 300)))
+        << name(k);
 }
 
 TEST(RecurrentSequence, PaddedPositionsGetNoGradient) {
@@ -136,36 +155,27 @@ TEST(RecurrentSequence, PaddedPositionsGetNoGradient) {
 
 TEST(RecurrentSequence, BadInputNamesTheOp) {
   const std::vector<Tensor> v = inputs(Kind::Lstm, true, 500);
-  try {
-    lstm_sequence(v[0], v[1], v[2], v[3], v[4], {5, 0, 2});
-    FAIL() << "no throw";
-  } catch (const ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("lstm_sequence: lengths[1] = 0 is outside [1, 5]"), std::string::npos)
-        << e.what();
-  }
-  EXPECT_THROW(lstm_sequence(v[0], v[1], v[2], v[3], v[4], {5, 2}), ValueError);
-  EXPECT_THROW(lstm_sequence(select(v[0], 0, 0), v[1], v[2], v[3], v[4]), ShapeError);
-  EXPECT_THROW(lstm_sequence(v[0], v[1], Tensor(), v[3], v[4]), ValueError);
-  EXPECT_THROW(gru_sequence(v[0], v[1], v[3], v[4]), ShapeError);  // 4 gate blocks for a GRU
+  const SequenceOperands o = operands(Kind::Lstm, v);
+  const CellSpec lstm{CellSpec::Kind::Lstm};
+  EXPECT_TRUE(test::throws<ValueError>([&] { recurrent_sequence(lstm, o, {5, 0, 2}); },
+                                       {"lstm_sequence: lengths[1] = 0 is outside [1, 5]"}));
+  EXPECT_THROW(recurrent_sequence(lstm, o, {5, 2}), ValueError);
+  SequenceOperands flat = o, no_c0 = o, gru_c0 = o;
+  flat.gates_x = select(v[0], 0, 0);
+  EXPECT_THROW(recurrent_sequence(lstm, flat), ShapeError);
+  no_c0.c0 = Tensor();
+  EXPECT_THROW(recurrent_sequence(lstm, no_c0), ValueError);
+  EXPECT_THROW(recurrent_sequence(spec(Kind::GruAfter), no_c0), ShapeError);  // 4 gate blocks for a GRU
+  EXPECT_TRUE(test::throws<ValueError>([&] { recurrent_sequence(spec(Kind::GruAfter), gru_c0); },
+                                       {"gru_sequence", "c0, which only an LSTM has"}));
 }
 
 // ---- both directions in one op ------------------------------------------------------------------
 
-SequenceOperands operands(Kind k, const std::vector<Tensor>& v) {
-  const bool lstm = k == Kind::Lstm;
-  const std::size_t w = lstm ? 3 : 2;
-  return {v[0], v[1], lstm ? v[2] : Tensor(), v[w], v.size() > w + 1 ? v[w + 1] : Tensor()};
-}
-
 Tensor two_directions(Kind k, const SequenceOperands& f, const SequenceOperands& r,
                       const std::vector<std::size_t>& lengths) {
-  switch (k) {
-    case Kind::RnnTanh:
-    case Kind::RnnRelu:
-      return rnn_bidirectional(f, r, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths);
-    case Kind::Lstm: return lstm_bidirectional(f, r, lengths);
-    default: return gru_bidirectional(f, r, k == Kind::GruAfter, lengths);
-  }
+  auto [forward, reverse] = recurrent_sequence(spec(k), f, r, lengths);
+  return stack({packed(forward), packed(reverse)}, 0);
 }
 
 /// The bidirectional op over v = forward's inputs followed by reverse's (each in the op's order).
@@ -206,24 +216,23 @@ TEST(RecurrentBidirectional, GradcheckUnevenLengths) {
   test::ThreadsGuard guard;
   set_num_threads(2);  // the parallel path
   for (Kind k : kKinds)
-    EXPECT_TRUE(test::gradcheck_op(name(k), [&](const std::vector<Tensor>& v) { return bidirectional(k, v, kUneven); },
+    EXPECT_TRUE(test::gradcheck_op("recurrent_sequence",
+                                   [&](const std::vector<Tensor>& v) { return bidirectional(k, v, kUneven); },
                                    both_directions_inputs(k, true, 700)))
         << name(k);
-  EXPECT_TRUE(test::gradcheck_op("lstm without bias",
+  EXPECT_TRUE(test::gradcheck_op("recurrent_sequence",
                                  [&](const std::vector<Tensor>& v) { return bidirectional(Kind::Lstm, v, {}); },
                                  both_directions_inputs(Kind::Lstm, false, 800)));
 }
 
 TEST(RecurrentBidirectional, MismatchedDirectionsNameTheOp) {
   const std::vector<Tensor> f = inputs(Kind::GruAfter, true, 900), r = inputs(Kind::GruAfter, false, 901);
-  try {
-    gru_bidirectional(operands(Kind::GruAfter, f), operands(Kind::GruAfter, r));
-    FAIL() << "no throw";
-  } catch (const ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find("gru_bidirectional: the reverse direction's"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(lstm_bidirectional(operands(Kind::Lstm, inputs(Kind::Lstm, true, 902)), operands(Kind::GruAfter, f)),
-               ShapeError);
+  EXPECT_TRUE(test::throws<ShapeError>(
+      [&] { recurrent_sequence(spec(Kind::GruAfter), operands(Kind::GruAfter, f), operands(Kind::GruAfter, r)); },
+      {"gru_bidirectional: the reverse direction's"}));
+  EXPECT_THROW(recurrent_sequence(spec(Kind::Lstm), operands(Kind::Lstm, inputs(Kind::Lstm, true, 902)),
+                                  operands(Kind::GruAfter, f)),
+               ShapeError);  // a GRU's 3 gate blocks given to an LSTM
 }
 
 // ---- the input projection inside the op ---------------------------------------------------------
@@ -250,24 +259,14 @@ SequenceOperands projected(Kind k, const std::vector<Tensor>& v, std::size_t d, 
   rest.insert(rest.end(), first + 2, first + static_cast<long>(per));
   SequenceOperands o = operands(k, rest);
   if (unfused) o.gates_x = linear(v[0], first[0], first[1]);
-  else o.x = v[0], o.weight_ih = first[0], o.bias_ih = first[1];
+  else o.gates_x = Tensor(), o.x = v[0], o.weights.weight_ih = first[0], o.weights.bias_ih = first[1];
   return o;
-}
-
-Tensor one_direction(Kind k, const SequenceOperands& o, const std::vector<std::size_t>& lengths, bool reverse) {
-  switch (k) {
-    case Kind::RnnTanh:
-    case Kind::RnnRelu:
-      return rnn_sequence(o, k == Kind::RnnRelu ? RnnNonlinearity::Relu : RnnNonlinearity::Tanh, lengths, reverse);
-    case Kind::Lstm: return lstm_sequence(o, lengths, reverse);
-    default: return gru_sequence(o, k == Kind::GruAfter, lengths, reverse);
-  }
 }
 
 /// The op with x and W_ih, one or two directions (the second reversed), or with linear's gates_x.
 Tensor projected_op(Kind k, const std::vector<Tensor>& v, std::size_t directions,
                     const std::vector<std::size_t>& lengths, bool unfused) {
-  if (directions == 1) return one_direction(k, projected(k, v, 0, 1, unfused), lengths, true);
+  if (directions == 1) return packed(recurrent_sequence(spec(k), projected(k, v, 0, 1, unfused), lengths, true));
   return two_directions(k, projected(k, v, 0, 2, unfused), projected(k, v, 1, 2, unfused), lengths);
 }
 
@@ -295,7 +294,8 @@ TEST(RecurrentProjection, GradcheckUnevenLengthsOneAndTwoDirections) {
   for (Kind k : kKinds)
     for (std::size_t directions : {1, 2})
       EXPECT_TRUE(test::gradcheck_op(
-          name(k), [&](const std::vector<Tensor>& v) { return projected_op(k, v, directions, kUneven, false); },
+          "recurrent_sequence",
+          [&](const std::vector<Tensor>& v) { return projected_op(k, v, directions, kUneven, false); },
           projected_inputs(k, directions, 1200)))
           << name(k) << ", " << directions << " direction(s)";
 }
@@ -304,13 +304,124 @@ TEST(RecurrentProjection, BadOperandsNameTheOp) {
   const std::vector<Tensor> v = projected_inputs(Kind::Lstm, 1, 1300);
   SequenceOperands both = projected(Kind::Lstm, v, 0, 1, false);
   both.gates_x = linear(v[0], v[1], v[2]);
-  EXPECT_TRUE(test::throws<ValueError>([&] { lstm_sequence(both); }, {"lstm_sequence", "either gates_x or x"}));
+  const CellSpec lstm{CellSpec::Kind::Lstm};
+  EXPECT_TRUE(test::throws<ValueError>([&] { recurrent_sequence(lstm, both); }, {"lstm_sequence", "either gates_x or x"}));
   SequenceOperands flat = projected(Kind::Lstm, v, 0, 1, false);
   flat.x = select(v[0], 0, 0);
-  EXPECT_TRUE(test::throws<ShapeError>([&] { lstm_sequence(flat); }, {"lstm_sequence", "(seq, batch, input_size)"}));
+  EXPECT_TRUE(test::throws<ShapeError>([&] { recurrent_sequence(lstm, flat); },
+                                       {"lstm_sequence", "(seq, batch, input_size)"}));
   SequenceOperands no_x = projected(Kind::Lstm, v, 0, 1, true);
-  no_x.weight_ih = v[1];
-  EXPECT_TRUE(test::throws<ValueError>([&] { lstm_sequence(no_x); }, {"lstm_sequence", "weight_ih or bias_ih given without x"}));
+  no_x.weights.weight_ih = v[1];
+  EXPECT_TRUE(test::throws<ValueError>([&] { recurrent_sequence(lstm, no_x); },
+                                       {"lstm_sequence", "weight_ih or bias_ih given without x"}));
+}
+
+// ---- the projected LSTM, with ELMo's clipping ---------------------------------------------------
+
+constexpr std::size_t kProj = 2;
+const CellSpec kClipped{.kind = CellSpec::Kind::Lstm, .cell_clip = 0.4, .proj_clip = 0.25};
+
+/// x, h0 (N, P), c0 (N, H), weight_ih, bias_ih, weight_hh (4H, P), bias_hh, weight_hr (P, H).
+std::vector<Tensor> projected_lstm_inputs(std::uint64_t seed) {
+  return {test::random_input({L, N, 4}, seed),          test::random_input({N, kProj}, seed + 1, 0.8),
+          test::random_input({N, H}, seed + 2),         test::random_input({4 * H, 4}, seed + 3, 0.5),
+          test::random_input({4 * H}, seed + 4, 0.5),   test::random_input({4 * H, kProj}, seed + 5, 0.5),
+          test::random_input({4 * H}, seed + 6, 0.5),   test::random_input({kProj, H}, seed + 7, 0.8)};
+}
+
+SequenceOperands projected_lstm(const std::vector<Tensor>& v) {
+  return {.x = v[0], .h0 = v[1], .c0 = v[2],
+          .weights = {.weight_ih = v[3], .weight_hh = v[5], .bias_ih = v[4], .bias_hh = v[6], .weight_hr = v[7]}};
+}
+
+/// Results of different widths (h is P wide, c is H), flattened into one vector.
+Tensor flat(const SequenceOutput& out) {
+  return concat({reshape(out.output, {-1}), reshape(out.h_n, {-1}), reshape(out.c_n, {-1})}, 0);
+}
+
+/// AllenNLP's LstmCellWithProjection step by step from basic ops, masked as composed() masks.
+Tensor composed_projected_lstm(const CellSpec& spec, const std::vector<Tensor>& v,
+                               const std::vector<std::size_t>& lengths, bool reverse) {
+  const Tensor gates_x = linear(v[0], v[3], v[4]);
+  Tensor h = v[1], c = v[2];
+  std::vector<Tensor> outputs(L);
+  for (std::size_t step = 0; step < L; ++step) {
+    const std::size_t t = reverse ? L - 1 - step : step;
+    Mask valid = Mask::from_shape({N, 1});
+    for (std::size_t b = 0; b < N; ++b) valid(b, 0) = lengths.empty() || lengths[b] > t;
+    const Tensor a = select(gates_x, 0, t) + linear(h, v[5], v[6]);
+    const Tensor i = sigmoid(narrow(a, 1, 0, H)), f = sigmoid(narrow(a, 1, H, H)), g = tanh(narrow(a, 1, 2 * H, H)),
+                 o = sigmoid(narrow(a, 1, 3 * H, H));
+    Tensor c_new = f * c + i * g;
+    if (spec.cell_clip > 0) c_new = clamp(c_new, -spec.cell_clip, spec.cell_clip);
+    Tensor h_new = linear(o * tanh(c_new), v[7]);
+    if (spec.proj_clip > 0) h_new = clamp(h_new, -spec.proj_clip, spec.proj_clip);
+    outputs[t] = tg::where(valid, h_new, zeros_like(h_new));
+    h = tg::where(valid, h_new, h);
+    c = tg::where(valid, c_new, c);
+  }
+  return concat({reshape(stack(outputs, 0), {-1}), reshape(h, {-1}), reshape(c, {-1})}, 0);
+}
+
+TEST(ProjectedLstm, EqualsBasicOpsInValuesAndGradients) {
+  for (const CellSpec& spec : {CellSpec{CellSpec::Kind::Lstm}, kClipped})
+    for (bool reverse : {false, true})
+      for (const auto& lengths : {std::vector<std::size_t>{}, kUneven}) {
+        SCOPED_TRACE(testing::Message() << "clip=" << spec.cell_clip << " reverse=" << reverse
+                                        << " lengths=" << lengths.size());
+        const std::vector<Tensor> v = projected_lstm_inputs(1500);
+        Tensor a = flat(recurrent_sequence(spec, projected_lstm(v), lengths, reverse));
+        Tensor b = composed_projected_lstm(spec, v, lengths, reverse);
+        ASSERT_EQ(a.shape(), b.shape());
+        EXPECT_LT(test::max_abs_diff(a, b), 1e-12);
+        Tensor weights = test::random_input(a.shape(), 1501).detach();
+        std::vector<Tensor> ga = grads_of(a, weights, v), gb = grads_of(b, weights, v);
+        for (std::size_t i = 0; i < v.size(); ++i) EXPECT_LT(test::max_abs_diff(ga[i], gb[i]), 1e-12) << "input " << i;
+      }
+  // The control: these inputs do reach both clips, so the clipped run differs from the plain one.
+  const std::vector<Tensor> v = projected_lstm_inputs(1500);
+  EXPECT_GT(test::max_abs_diff(flat(recurrent_sequence(kClipped, projected_lstm(v))),
+                               flat(recurrent_sequence({CellSpec::Kind::Lstm}, projected_lstm(v)))),
+            1e-3);
+  CellSpec only_proj = kClipped;
+  only_proj.cell_clip = 0;
+  EXPECT_GT(test::max_abs_diff(flat(recurrent_sequence(only_proj, projected_lstm(v))),
+                               flat(recurrent_sequence({CellSpec::Kind::Lstm}, projected_lstm(v)))),
+            1e-3);
+}
+
+TEST(ProjectedLstm, GradcheckClippedUnevenLengthsOneAndTwoDirections) {
+  EXPECT_TRUE(test::gradcheck_op("recurrent_sequence", [&](const std::vector<Tensor>& v) {
+    return flat(recurrent_sequence(kClipped, projected_lstm(v), kUneven, true));
+  }, projected_lstm_inputs(1600)));
+  std::vector<Tensor> both = projected_lstm_inputs(1700), reverse = projected_lstm_inputs(1800);
+  both.insert(both.end(), reverse.begin(), reverse.end());
+  EXPECT_TRUE(test::gradcheck_op("recurrent_sequence", [&](const std::vector<Tensor>& v) {
+    auto [f, r] = recurrent_sequence(kClipped, projected_lstm({v.begin(), v.begin() + 8}),
+                                     projected_lstm({v.begin() + 8, v.end()}), kUneven);
+    return concat({flat(f), flat(r)}, 0);
+  }, both));
+}
+
+TEST(ProjectedLstm, BadOperandsNameTheOp) {
+  const std::vector<Tensor> v = projected_lstm_inputs(1900);
+  SequenceOperands wrong_hr = projected_lstm(v), no_hr = projected_lstm(v);
+  wrong_hr.weights.weight_hr = test::random_input({H, kProj}, 1);
+  EXPECT_TRUE(test::throws<ShapeError>([&] { recurrent_sequence(kClipped, wrong_hr); },
+                                       {"lstm_sequence", "weight_hr [3, 2]", "(proj_size, hidden_size)"}));
+  no_hr.weights.weight_hr = Tensor();
+  EXPECT_TRUE(test::throws<ShapeError>([&] { recurrent_sequence({CellSpec::Kind::Lstm}, no_hr); },
+                                       {"lstm_sequence", "give weight_hr"}));
+  const SequenceOperands plain = operands(Kind::Lstm, inputs(Kind::Lstm, true, 1901));
+  EXPECT_TRUE(test::throws<ValueError>([&] { recurrent_sequence(kClipped, plain); },
+                                       {"lstm_sequence", "proj_clip", "no weight_hr"}));
+  const CellSpec negative{.kind = CellSpec::Kind::Lstm, .cell_clip = -1};
+  EXPECT_TRUE(test::throws<ValueError>([&] { recurrent_sequence(negative, plain); },
+                                       {"lstm_sequence", "cell_clip = -1"}));
+  const CellSpec gru_clip{.kind = CellSpec::Kind::Gru, .cell_clip = 1};
+  EXPECT_TRUE(test::throws<ValueError>(
+      [&] { recurrent_sequence(gru_clip, operands(Kind::GruAfter, inputs(Kind::GruAfter, true, 1902))); },
+      {"gru_sequence", "cell_clip is for an LSTM only"}));
 }
 
 // ---- the same bits on any thread count ----------------------------------------------------------

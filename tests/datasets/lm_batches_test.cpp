@@ -1,7 +1,7 @@
 // Language-model minibatches: d2l's two samplers, exact values, layouts, resuming.
 #include "support/support.hpp"
 
-#include "autograd/npz.hpp"
+#include "autograd/io/npz.hpp"
 
 namespace tg::data {
 namespace {

@@ -5,7 +5,7 @@
 //
 // The contract under test: a loader returns normally or throws a tg::Error. Any other exception,
 // a crash, a sanitizer report, a hang or a huge allocation is a bug.
-#include <autograd/npz.hpp>
+#include <autograd/io/npz.hpp>
 #include <datasets/datasets.hpp>
 #include <tapegrad.hpp>
 

@@ -54,7 +54,11 @@ TEST(ElmoBiLm, LossPredictsTheNextWordForwardAndThePreviousBackward) {
       auto logits = [&](std::size_t at, std::size_t half) {
         return bilm.softmax->forward(narrow(select(select(top, 0, n), 0, at), -1, half * 3, 3));
       };
-      auto one = [](Index id) { return IndexArray(xt::xarray<Index>::from_shape({1}) * 0 + id); };
+      auto one = [](Index id) {
+        IndexArray target = xt::zeros<Index>({1});
+        target(0) = id;
+        return target;
+      };
       forward_sum += cross_entropy(unsqueeze(logits(t, 0), 0), one(words(n, t + 1))).item();
       backward_sum += cross_entropy(unsqueeze(logits(t + 1, 1), 0), one(words(n, t))).item();
     }

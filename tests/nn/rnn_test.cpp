@@ -342,6 +342,9 @@ TEST(RecurrentLayer, LengthsFromATensorOrAFile) {
   EXPECT_TRUE(test::throws<ShapeError>([&] { gru.forward(x, {}, IndexArray{{5, 3, 1}}); },
                                        {"nn::Lengths: lengths of shape [1, 3] must be 1-D"}));
   EXPECT_TRUE(test::throws<ShapeError>([&] { gru.forward(x, {}, tensor({{5, 3, 1}})); }, {"shape [1, 3] must be 1-D"}));
+  EXPECT_TRUE(test::throws<ValueError>([&] { gru.forward(x, {}, {5, -3, 1}); }, {"nn::Lengths: lengths[1] = -3 is negative"}));
+  EXPECT_TRUE(test::throws<ValueError>([&] { gru.forward(x, {}, IndexArray{5, 3, -1}); }, {"lengths[2] = -1 is negative"}));
+  EXPECT_TRUE(test::throws<ValueError>([&] { gru.forward(x, {}, tensor({5, -3, 1})); }, {"lengths[1] = -3 is not a length"}));
 }
 
 // PyTorch users look for the nonlinearity beside the layer that takes it.

@@ -3,7 +3,7 @@
 // equal to one complete save, never older than the one before the kill; no temporary files may pile up.
 #include "support/support.hpp"
 
-#include <autograd/npz.hpp>
+#include <autograd/io/npz.hpp>
 
 #include <chrono>
 #include <cstring>

@@ -1,6 +1,6 @@
 #include "support/support.hpp"
 
-#include <autograd/npz.hpp>
+#include <autograd/io/npz.hpp>
 
 #include <atomic>
 #include <cmath>

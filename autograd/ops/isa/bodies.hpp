@@ -72,7 +72,7 @@ struct Bodies {
     for (; i < n; ++i) dst[i] = (add ? dst[i] : T(0)) + scale * std::exp(x[i] - shift);
   }
 
-  // ---- Elman (rnn_kernels.hpp) ----------------------------------------------------------------
+  // ---- Elman (rnn/kernels.hpp) ----------------------------------------------------------------
 
   static void rnn_forward(std::size_t count, const T* gx, T* y, bool relu) {
     if (relu) {

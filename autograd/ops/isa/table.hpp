@@ -3,13 +3,13 @@
 // compiled for baseline x86-64, so that it runs on any x86-64 CPU; the kernels that carry the hot
 // loops (rows of softmax and cross-entropy, the recurrent gate math) are compiled once per
 // instruction set (isa/<name>.cpp, each with its own -m flags) and the best one the CPU runs is
-// chosen when first used (dispatch.cpp). The callers go through kernels.hpp and rnn_kernels.hpp.
+// chosen when first used (dispatch.cpp). The callers go through kernels.hpp and rnn/kernels.hpp.
 #include <cstddef>
 
 namespace tg::detail::isa {
 
 /// One instruction set's kernels for element type T. The meaning of each entry is documented where
-/// the ops call it: the row kernels in kernels.hpp, the gate math in rnn_kernels.hpp.
+/// the ops call it: the row kernels in kernels.hpp, the gate math in rnn/kernels.hpp.
 template <class T>
 struct KernelTable {
   const char* isa;  // "avx2" or "sse2"

@@ -1,12 +1,12 @@
 #pragma once
-// The gate math of the fused recurrent ops, on raw row-major buffers, shared by the one-step cells
-// (rnn_cells.cpp) and the whole-sequence ops (rnn_sequence.cpp) so that both compute exactly the
+// The gate math of the recurrent ops (recurrent.hpp) on raw row-major buffers, shared by the
+// one-step cells (cells.cpp) and the sequence op (sequence.cpp), so that both compute exactly the
 // same numbers. Each kernel handles n rows of one time step; buffers are contiguous with the row
 // widths given in the comments (H units per gate, P = width of h, G gate blocks).
 #include "autograd/function.hpp"
 #include "autograd/ops/blas.hpp"
 #include "autograd/ops/isa/table.hpp"
-#include "autograd/rnn_ops.hpp"
+#include "autograd/ops/rnn/recurrent.hpp"
 #include "autograd/threads.hpp"
 
 #include <algorithm>
@@ -53,9 +53,10 @@ void for_row_ranges(std::size_t n, Body&& body) {
 CellShape check_operands(const char* op, std::size_t gates, bool sequence, const Tensor& gates_x, const Tensor& h,
                          const Tensor& weight_hh, const Tensor& bias_hh);
 
+/// The values of an optional operand (a bias, weight_hr), or null when it is absent.
 template <class T>
-const T* bias_data(const Tensor& bias) {
-  return bias.defined() ? bias.data<T>().data() : nullptr;
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>().data() : nullptr;
 }
 
 /// out[:, row0:row0+rows] = in W[row0:row0+rows]^T + b[row0:row0+rows], for n rows of `in` (stride ld_in)
@@ -83,20 +84,18 @@ struct GateBlock {
   std::size_t ld_in;
 };
 
-/// dW_hh[block] += dA[:, block]^T in_block and, when `bias`, db_hh += sum_rows dA, for blocks that
-/// together cover every row of W_hh; dA has n rows of stride ld. For a whole sequence n is L * N, so
-/// each weight gradient is one well-shaped product. W_hh is input `w_index`; the bias, when there is
-/// one, comes right after it.
+/// dW[block] += dA[:, block]^T in_block and db += sum_rows dA, for blocks that together cover every
+/// row of W; dA has n rows of stride ld. For a whole sequence n is L * N, so each weight gradient
+/// is one well-shaped product. W is input `w_index`; its bias, an optional input, comes right after.
 template <class T>
-void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, bool bias, std::size_t n,
-                             const T* d_a, std::size_t ld, std::size_t p, std::initializer_list<GateBlock<T>> blocks) {
+void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, std::size_t n, const T* d_a,
+                             std::size_t ld, std::size_t p, std::initializer_list<GateBlock<T>> blocks) {
   ctx.accumulate_into(w_index, [&](xt::xarray<T>& dw, bool fresh) {
     for (const GateBlock<T>& blk : blocks)
       gemm<T>(true, false, blk.rows, p, n, 1, d_a + blk.row0, ld, blk.in, blk.ld_in, fresh ? 0 : 1,
               dw.data() + blk.row0 * p, p);
   });
-  if (!bias) return;
-  ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {
+  ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {  // skipped without a bias
     if (fresh) std::fill(db.begin(), db.end(), T(0));
     for (std::size_t r = 0; r < n; ++r)
       for (std::size_t j = 0; j < ld; ++j) db.data()[j] += d_a[r * ld + j];

@@ -2,6 +2,10 @@
 // NumPy's .npz (a zip of .npy arrays): the format of state dicts and checkpoints, so that
 //     numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})
 // from PyTorch loads here, and a tapegrad save opens with numpy.load.
+// The rest of autograd/io/ is internal: the zip container (zip.hpp), the .npy arrays (npy.hpp), the
+// crash-safe write (atomic_file.hpp) and the format version (format_version.hpp, whose
+// kNpzFormatVersion and kNpzVersionKey are public).
+#include "autograd/io/format_version.hpp"
 #include "autograd/tensor.hpp"
 
 #include <map>
@@ -9,12 +13,6 @@
 #include <string_view>
 
 namespace tg {
-
-/// The version of the archives save_npz writes, stored as a 0-d int64 member `__tapegrad__.npy`.
-/// load_npz refuses a newer version and hides the member from the loaded state dict; archives
-/// without it (numpy.savez) load as before. Each member is also CRC-32 checked on load.
-inline constexpr int kNpzFormatVersion = 1;
-inline constexpr const char* kNpzVersionKey = "__tapegrad__";
 
 /// Named tensors: a model's parameters and buffers, an optimizer's state, a checkpoint.
 using StateDict = std::map<std::string, Tensor>;

@@ -1,64 +1,17 @@
-// Fused recurrent steps (see autograd/rnn_ops.hpp). Forward: the recurrent product
+// Fused recurrent steps (see recurrent.hpp). Forward: the recurrent product
 // gh = h W_hh^T + b_hh by one GEMM into a gate buffer, then one loop for the gates and the state
 // update, which leaves the activated gates in that buffer for backward. Backward: one loop turns the
 // output gradient into the gate pre-activations' gradient dA, then the same GEMM shapes give
 // dh = dA W_hh, dW_hh = dA^T h, db_hh = sum_rows dA, and d gates_x = dA.
-#include "autograd/rnn_ops.hpp"
-
 #include "autograd/ops/common.hpp"
-#include "autograd/ops/rnn_kernels.hpp"
+#include "autograd/ops/rnn/kernels.hpp"
 
 namespace tg {
 
-namespace detail::rnn {
-
-CellShape check_operands(const char* op, std::size_t gates, bool sequence, const Tensor& gates_x, const Tensor& h,
-                         const Tensor& weight_hh, const Tensor& bias_hh) {
-  for (const Tensor* t : {&gates_x, &h, &weight_hh}) detail::check_defined(op, *t);
-  if (bias_hh.defined()) detail::check_same_dtype(op, {gates_x, h, weight_hh, bias_hh});
-  else detail::check_same_dtype(op, {gates_x, h, weight_hh});
-  const Shape& sw = weight_hh.shape();
-  if (sw.size() != 2 || sw[0] % gates != 0 || sw[0] == 0)
-    fail<ShapeError>("{}: weight_hh {} must be ({} * hidden_size, recurrent_size)", op, shape_str(sw), gates);
-  const std::size_t dims = sequence ? 3 : 2;
-  const Shape& sx = gates_x.shape();
-  if (sx.size() != dims || sx[dims - 1] != sw[0] || (sequence && sx[0] == 0))
-    fail<ShapeError>("{}: gates_x {} does not fit weight_hh {} (need ({}batch, {}))", op, shape_str(sx),
-                     shape_str(sw), sequence ? "seq_len >= 1, " : "", sw[0]);
-  const CellShape s{sx[dims - 2], sw[0] / gates, sw[1]};
-  if (h.dim() != 2 || h.shape()[0] != s.n || h.shape()[1] != s.p)
-    fail<ShapeError>("{}: h {} does not fit gates_x {} and weight_hh {} (need ({}, {}))", op, shape_str(h.shape()),
-                     shape_str(sx), shape_str(sw), s.n, s.p);
-  if (bias_hh.defined() && (bias_hh.dim() != 1 || bias_hh.shape()[0] != sw[0]))
-    fail<ShapeError>("{}: bias_hh {} does not fit weight_hh {} (need ({}))", op, shape_str(bias_hh.shape()),
-                     shape_str(sw), sw[0]);
-  return s;
-}
-
-// The row ranges depend on the shape only (detail::kMaxPieces tasks in all, each of at least 8 rows),
-// never on the thread count: a per-step product over 16 rows sums its elements in another order than
-// the same rows inside a product over 32, so 1 thread must run the ranges 2 threads run.
-std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch) {
-  constexpr std::size_t kMinRowsPerTask = 8;
-  const std::size_t most = std::max<std::size_t>(batch / kMinRowsPerTask, 1);
-  const std::size_t parts = std::clamp<std::size_t>(detail::kMaxPieces / directions, 1, most);
-  std::vector<Task> tasks;
-  for (std::size_t d = 0; d < directions; ++d)
-    for (std::size_t p = 0; p < parts; ++p) tasks.push_back({d, {batch * p / parts, batch * (p + 1) / parts}});
-  return tasks;
-}
-
-}  // namespace detail::rnn
 
 namespace {
 
 using namespace detail::rnn;
-
-/// A cell node's inputs end with weight_hh (input w_index) and the optional bias_hh.
-template <class T>
-bool has_bias(const BackwardContext<T>& ctx, std::size_t w_index) {
-  return ctx.node().inputs.size() > w_index + 1;
-}
 
 CellShape check_cell(const char* op, std::size_t gates, const Tensor& gates_x, const Tensor& h,
                      const Tensor& weight_hh, const Tensor& bias_hh) {
@@ -75,7 +28,7 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
   const bool relu = nonlinearity == RnnNonlinearity::Relu;
   return visit_dtype(h.dtype(), [&]<class T>() {
     xt::xarray<T> out = xt::xarray<T>::from_shape({s.n, s.h});
-    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = bias_data<T>(bias_hh);
+    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = data_or_null<T>(bias_hh);
     const T* gx = gates_x.data<T>().data();
     for_row_ranges(s.n, [&](Rows r) {
       T* y = out.data() + r.begin * s.h;
@@ -91,14 +44,11 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
                                   dh.data() + r.begin * s.p, fresh);
         });
       });
-      accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_a.data(), s.h, s.p,
+      accumulate_weight_grads<T>(ctx, 2, s.n, d_a.data(), s.h, s.p,
                                  {{0, s.h, ctx.input(1).data(), s.p}});
       ctx.accumulate(0, std::move(d_a));
     };
-    // The optional bias_hh, when given, is the last input.
-    if (bias_hh.defined())
-      return record<T>("rnn_cell", std::move(out), {gates_x, h, weight_hh, bias_hh}, std::move(backward));
-    return record<T>("rnn_cell", std::move(out), {gates_x, h, weight_hh}, std::move(backward));
+    return record<T>("rnn_cell", std::move(out), {gates_x, h, weight_hh, bias_hh}, std::move(backward));
   });
 }
 
@@ -117,7 +67,7 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
     const std::size_t H = s.h, G = 4 * H;
     xt::xarray<T> acts = xt::xarray<T>::from_shape({s.n, G});
     xt::xarray<T> out = xt::xarray<T>::from_shape({2, s.n, H});
-    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = bias_data<T>(bias_hh);
+    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = data_or_null<T>(bias_hh);
     const T *gx = gates_x.data<T>().data(), *cd = c.data<T>().data();
     for_row_ranges(s.n, [&](Rows r) {
       T* a = acts.data() + r.begin * G;
@@ -142,14 +92,11 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
                                   dh.data() + r.begin * s.p, fresh);
         });
       });
-      accumulate_weight_grads<T>(ctx, 3, has_bias(ctx, 3), s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
+      accumulate_weight_grads<T>(ctx, 3, s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
       if (dc_prev.size()) ctx.accumulate(2, std::move(dc_prev));
       ctx.accumulate(0, std::move(d_a));
     };
-    // The optional bias_hh, when given, is the last input.
-    if (bias_hh.defined())
-      return record<T>("lstm_cell", std::move(out), {gates_x, h, c, weight_hh, bias_hh}, std::move(backward));
-    return record<T>("lstm_cell", std::move(out), {gates_x, h, c, weight_hh}, std::move(backward));
+    return record<T>("lstm_cell", std::move(out), {gates_x, h, c, weight_hh, bias_hh}, std::move(backward));
   });
 }
 
@@ -167,7 +114,7 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
     const std::size_t H = s.h;
     xt::xarray<T> acts = xt::xarray<T>::from_shape({s.n, 4 * H});
     xt::xarray<T> out = xt::xarray<T>::from_shape({s.n, H});
-    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = bias_data<T>(bias_hh);
+    const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = data_or_null<T>(bias_hh);
     const T* gx = gates_x.data<T>().data();
     for_row_ranges(s.n, [&](Rows r) {
       gru_forward<T>(r.count(), H, hd + r.begin * H, w, b, gx + r.begin * 3 * H, acts.data() + r.begin * 4 * H,
@@ -197,17 +144,36 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
         });
       });
       if (reset_after)
-        accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
+        accumulate_weight_grads<T>(ctx, 2, s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
       else
-        accumulate_weight_grads<T>(ctx, 2, has_bias(ctx, 2), s.n, d_x.data(), 3 * H, H,
+        accumulate_weight_grads<T>(ctx, 2, s.n, d_x.data(), 3 * H, H,
                                    {{0, 2 * H, hp, H}, {2 * H, H, acts.data() + 3 * H, 4 * H}});
       ctx.accumulate(0, std::move(d_x));
     };
-    // The optional bias_hh, when given, is the last input.
-    if (bias_hh.defined())
-      return record<T>("gru_cell", std::move(out), {gates_x, h, weight_hh, bias_hh}, std::move(backward));
-    return record<T>("gru_cell", std::move(out), {gates_x, h, weight_hh}, std::move(backward));
+    return record<T>("gru_cell", std::move(out), {gates_x, h, weight_hh, bias_hh}, std::move(backward));
   });
+}
+
+RecurrentState recurrent_step(const CellSpec& spec, const CellWeights& w, const Tensor& gates_x,
+                              const RecurrentState& state) {
+  switch (spec.kind) {
+    case CellSpec::Kind::Rnn:
+      return {rnn_cell(gates_x, state.h, w.weight_hh, w.bias_hh, spec.nonlinearity), Tensor()};
+    case CellSpec::Kind::Gru:
+      return {gru_cell(gates_x, state.h, w.weight_hh, w.bias_hh, spec.reset_after), Tensor()};
+    case CellSpec::Kind::Lstm: {
+      if (spec.cell_clip != 0)
+        fail<ValueError>("recurrent_step: cell_clip {} clamps c' before y = o tanh(c'), inside the cell; run the "
+                         "sequence with recurrent_sequence, which does",
+                         spec.cell_clip);
+      Tensor yc = lstm_cell(gates_x, state.h, state.c, w.weight_hh, w.bias_hh);  // (2, N, H): y, c'
+      Tensor h = select(yc, 0, 0);
+      if (w.weight_hr.defined()) h = linear(h, w.weight_hr);
+      if (spec.proj_clip != 0) h = clamp(h, -spec.proj_clip, spec.proj_clip);
+      return {h, select(yc, 0, 1)};
+    }
+  }
+  return {};
 }
 
 }  // namespace tg
