@@ -18,6 +18,9 @@ std::vector<std::size_t> prefix_lengths(const Mask& mask, const std::string& who
       if (mask(n, t))
         fail<ValueError>("{}: sentence {} has a token at position {} after padding at {}; the tokens must come first",
                          who, n, t, length);
+    if (length == 0)
+      fail<ValueError>("{}: sentence {} has no token; give the ids with their sentence boundaries "
+                       "(data::add_elmo_sentence_boundaries), which every sentence has", who, n);
     lengths[n] = length;
   }
   return lengths;

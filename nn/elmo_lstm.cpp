@@ -20,11 +20,17 @@ ElmoLstm::ElmoLstm(const ElmoLstmOptions& options_) : Module("ElmoLstm"), option
 
 std::vector<Tensor> ElmoLstm::forward(const Tensor& x, const std::vector<std::size_t>& lengths) {
   auto scope = record_scope();
+  if (x.dim() != 3 || x.shape()[2] != options.projection_dim_)
+    fail<ShapeError>("{}: input of shape {} must be (L, N, {})", describe(), shape_str(x.shape()), options.projection_dim_);
+  check_lengths(describe(), lengths, x.shape()[0], x.shape()[1]);
   Tensor forward_input = x, backward_input = x;
   std::vector<Tensor> layers;
   for (std::size_t k = 0; k < options.n_layers_; ++k) {
-    Tensor forward_output = forward_layers[k]->forward(forward_input, lengths);
-    Tensor backward_output = backward_layers[k]->forward(backward_input, lengths);
+    // Both directions as one op, so that with two threads they run side by side, forward and backward.
+    auto [forward_run, backward_run] =
+        recurrent_sequence(forward_layers[k]->spec(), forward_layers[k]->operands(forward_input),
+                           backward_layers[k]->operands(backward_input), lengths);
+    Tensor forward_output = forward_run.output, backward_output = backward_run.output;
     if (k > 0 && options.use_skip_connections_) {
       forward_output = forward_output + forward_input;
       backward_output = backward_output + backward_input;

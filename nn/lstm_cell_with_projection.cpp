@@ -1,45 +1,12 @@
 #include "nn/lstm_cell_with_projection.hpp"
 
 #include "autograd/ops.hpp"
+#include "autograd/ops/rnn/recurrent.hpp"
 #include "nn/init.hpp"
 
 namespace tg::nn {
 
 namespace {
-
-// The whole sequence of one direction, stepped with basic ops. This is the one function to replace
-// with the fused projected-LSTM sequence op (issue #13); the parity test against AllenNLP's code
-// (tests/nn/elmo_test.cpp) and the gradchecks check the swap.
-Tensor projected_lstm_sequence(const LstmCellWithProjection& layer, const Tensor& x,
-                               const std::vector<std::size_t>& lengths) {
-  const auto& o = layer.options;
-  const std::size_t steps = x.shape()[0], batch = x.shape()[1];
-  Tensor gates_x = linear(x, layer.input_linearity->weight);  // all steps at once: one GEMM
-  Tensor h = zeros({batch, o.hidden_size_}, TensorOptions().dtype(x.dtype()));
-  Tensor c = zeros({batch, o.cell_size_}, TensorOptions().dtype(x.dtype()));
-  std::vector<Tensor> outputs(steps);
-  for (std::size_t s = 0; s < steps; ++s) {
-    const std::size_t t = o.go_forward_ ? s : steps - 1 - s;
-    Tensor gates = select(gates_x, 0, t) + layer.state_linearity->forward(h);
-    std::vector<Tensor> g = chunk(gates, 4, -1);
-    Tensor c_next = sigmoid(g[0]) * tanh(g[2]) + sigmoid(g[1]) * c;
-    if (o.memory_cell_clip_value_ > 0) c_next = clamp(c_next, -o.memory_cell_clip_value_, o.memory_cell_clip_value_);
-    Tensor h_next = layer.state_projection->forward(sigmoid(g[3]) * tanh(c_next));
-    if (o.state_projection_clip_value_ > 0)
-      h_next = clamp(h_next, -o.state_projection_clip_value_, o.state_projection_clip_value_);
-    Mask valid = xt::ones<bool>({batch, std::size_t(1)});
-    for (std::size_t n = 0; n < lengths.size(); ++n) valid(n, 0) = t < lengths[n];
-    if (xt::all(valid)) {
-      c = c_next;
-      h = outputs[t] = h_next;
-    } else {  // finished (or not yet started, going backwards) sequences keep their state and output 0
-      c = tg::where(valid, c_next, c);
-      h = tg::where(valid, h_next, h);
-      outputs[t] = tg::where(valid, h_next, zeros_like(h_next));
-    }
-  }
-  return stack(outputs, 0);
-}
 
 // AllenNLP's block_orthogonal: each (rows x cols) block of the matrix its own orthogonal matrix.
 void block_orthogonal_(const Tensor& weight, std::size_t rows) {
@@ -79,16 +46,30 @@ void LstmCellWithProjection::reset_parameters() {
   });
 }
 
-Tensor LstmCellWithProjection::forward(const Tensor& x, const std::vector<std::size_t>& lengths) {
-  auto scope = record_scope();
+CellSpec LstmCellWithProjection::spec() const {
+  return {.kind = CellSpec::Kind::Lstm, .cell_clip = options.memory_cell_clip_value_,
+          .proj_clip = options.state_projection_clip_value_};
+}
+
+SequenceOperands LstmCellWithProjection::operands(const Tensor& x) const {
   if (x.dim() != 3 || x.shape()[2] != options.input_size_)
     fail<ShapeError>("{}: input of shape {} must be (L, N, {})", describe(), shape_str(x.shape()), options.input_size_);
-  if (!lengths.empty() && lengths.size() != x.shape()[1])
-    fail<ValueError>("{}: {} lengths for a batch of {}", describe(), lengths.size(), x.shape()[1]);
-  for (std::size_t n = 0; n < lengths.size(); ++n)
-    if (lengths[n] > x.shape()[0])
-      fail<ValueError>("{}: lengths[{}] = {} is outside [0, {}]", describe(), n, lengths[n], x.shape()[0]);
-  return projected_lstm_sequence(*this, x, lengths);
+  const std::size_t batch = x.shape()[1];
+  // Only the recurrent side has a bias, as AllenNLP's state_linearity; the state starts at zero.
+  return {.x = x,
+          .h0 = zeros({batch, options.hidden_size_}, TensorOptions().dtype(x.dtype())),
+          .c0 = zeros({batch, options.cell_size_}, TensorOptions().dtype(x.dtype())),
+          .weights = {.weight_ih = input_linearity->weight,
+                      .weight_hh = state_linearity->weight,
+                      .bias_hh = state_linearity->bias,
+                      .weight_hr = state_projection->weight}};
+}
+
+Tensor LstmCellWithProjection::forward(const Tensor& x, const std::vector<std::size_t>& lengths) {
+  auto scope = record_scope();
+  SequenceOperands direction = operands(x);
+  check_lengths(describe(), lengths, x.shape()[0], x.shape()[1]);
+  return recurrent_sequence(spec(), direction, lengths, !options.go_forward_).output;
 }
 
 std::string LstmCellWithProjection::extra_repr() const {

@@ -1,6 +1,7 @@
 #pragma once
 // One direction of one layer of ELMo's LSTM, as AllenNLP's LstmCellWithProjection: an LSTM whose
 // cell is clipped and whose output is projected (and clipped) before it becomes the next h.
+#include "autograd/ops/rnn/recurrent.hpp"
 #include "nn/linear.hpp"
 
 #include <vector>
@@ -39,9 +40,14 @@ class LstmCellWithProjection : public Module {
  public:
   explicit LstmCellWithProjection(const LstmCellWithProjectionOptions& options);
 
-  /// `lengths`: empty (every sequence spans L) or N values in [0, L].
+  /// `lengths`: empty (every sequence spans L) or N values in [1, L]. One op for the whole sequence
+  /// (tg::recurrent_sequence: the projected LSTM with cell_clip and proj_clip).
   Tensor forward(const Tensor& x, const std::vector<std::size_t>& lengths = {});
   void reset_parameters();
+  /// What forward hands the sequence op, for running two layers as one op (ElmoLstm's directions):
+  /// the LSTM kind with this layer's clipping, and x (checked) with a zero state and the weights.
+  CellSpec spec() const;
+  SequenceOperands operands(const Tensor& x) const;
 
   LstmCellWithProjectionOptions options;
   std::shared_ptr<Linear> input_linearity, state_linearity, state_projection;

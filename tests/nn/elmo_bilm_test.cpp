@@ -117,6 +117,8 @@ TEST(ElmoBiLm, ErrorsNameTheModel) {
   IndexArray gap = batch.ids;
   xt::view(gap, 0, 1, xt::all()) = 0;
   EXPECT_TRUE(test::throws<ValueError>([&] { bilm.forward(gap); }, {"sentence 0 has a token at position 2 after padding at 1"}));
+  EXPECT_TRUE(test::throws<ValueError>([&] { bilm.forward(data::elmo_batch_to_ids({{"a"}, {}})); },
+                                       {"sentence 1 has no token", "add_elmo_sentence_boundaries"}));
   ElmoOptions mismatched = tiny();
   mismatched.char_cnn.projection_dim(5);
   EXPECT_TRUE(test::throws<ValueError>([&] { ElmoBiLm{mismatched}; }, {"projection_dim 5", "projection_dim 3"}));

@@ -40,6 +40,9 @@ TEST(ElmoLstm, GradcheckAndNames) {
   EXPECT_EQ(names[0], "forward_layer_0.input_linearity.weight");
   EXPECT_EQ(names[4], "backward_layer_0.input_linearity.weight");
   EXPECT_EQ(names[15], "backward_layer_1.state_projection.weight");
+  EXPECT_TRUE(test::throws<ShapeError>([&] { lstm.forward(zeros({3, 2, 4}, TensorOptions().dtype(kFloat64))); },
+                                       {"ElmoLstm(dim=4, projection_dim=3", "[3, 2, 4]", "(L, N, 3)"}));
+  EXPECT_TRUE(test::throws<ValueError>([&] { lstm.forward(x, {3, 4}); }, {"ElmoLstm(", "lengths[1] = 4 is outside [1, 3]"}));
 }
 
 }  // namespace
