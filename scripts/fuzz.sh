@@ -38,6 +38,7 @@ seeds_of() {
     npz) echo "$root/tests/data/npz" ;;
     text_corpus | vocab) echo "$root/tests/data/datasets" ;;
     parallel_corpus) echo "$root/tests/data/datasets" ;;
+    elmo_options | elmo_weights) echo "$root/tests/data/elmo" ;;
   esac
 }
 

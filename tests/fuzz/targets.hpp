@@ -71,12 +71,30 @@ inline void vocab(std::string_view bytes) {
       throw std::logic_error("Vocab::load: token " + std::to_string(id) + " does not map back to its id");
 }
 
+/// An ELMo options.json (AllenNLP's format) through elmo_options_from_json.
+inline void elmo_options(std::string_view bytes) {
+  MemoryFile file(bytes);
+  nn::elmo_options_from_json(file.path());
+}
+
+/// An ELMo weights.hdf5 through the HDF5 loader, for the small biLM of tests/data/elmo/small_options.json
+/// (a build without HDF5 throws IoError on every input, which the contract allows).
+inline void elmo_weights(std::string_view bytes) {
+  static const nn::ElmoOptions options = nn::elmo_options_from_json_text(R"({"lstm": {"use_skip_connections": true,
+      "projection_dim": 6, "cell_clip": 1.5, "proj_clip": 0.6, "dim": 10, "n_layers": 2}, "char_cnn": {"activation": "relu",
+      "filters": [[1, 4], [2, 6], [3, 6]], "n_highway": 2, "embedding": {"dim": 4}, "n_characters": 262,
+      "max_characters_per_token": 50}})");
+  nn::ElmoBiLm bilm(options);
+  nn::load_allennlp_weights_bytes(bilm, bytes, "fuzz.hdf5");
+}
+
 /// Every target by name; the name is also the folder of its cases under tests/data/fuzz/.
 ///
 ///     tg::fuzz::targets().at("npz")(bytes);
 inline const std::map<std::string, Target>& targets() {
   static const std::map<std::string, Target> all{
-      {"npz", npz}, {"text_corpus", text_corpus}, {"parallel_corpus", parallel_corpus}, {"vocab", vocab}};
+      {"npz", npz}, {"text_corpus", text_corpus}, {"parallel_corpus", parallel_corpus}, {"vocab", vocab},
+      {"elmo_options", elmo_options}, {"elmo_weights", elmo_weights}};
   return all;
 }
 
