@@ -1,5 +1,6 @@
 #pragma once
 // Everything in tapegrad's nn layer.
+#include "nn/attention.hpp"
 #include "nn/conv1d.hpp"
 #include "nn/dropout.hpp"
 #include "nn/embedding.hpp"
@@ -7,6 +8,7 @@
 #include "nn/init.hpp"
 #include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"
+#include "nn/masking.hpp"
 #include "nn/module.hpp"
 #include "nn/module_gradcheck.hpp"
 #include "nn/module_list.hpp"
