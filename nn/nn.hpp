@@ -14,4 +14,5 @@
 #include "nn/module_list.hpp"
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"
+#include "nn/seq2seq.hpp"
 #include "nn/sequential.hpp"
