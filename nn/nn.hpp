@@ -2,6 +2,7 @@
 // Everything in tapegrad's nn layer.
 #include "nn/attention.hpp"
 #include "nn/conv1d.hpp"
+#include "nn/decoding.hpp"
 #include "nn/dropout.hpp"
 #include "nn/embedding.hpp"
 #include "nn/highway.hpp"
