@@ -130,9 +130,19 @@ DecoderState RecurrentDecoder::init_state(const EncoderOutput& encoded) {
   return state;
 }
 
+void RecurrentDecoder::check_state(const DecoderState& state) const {
+  const Tensor& h = state.rnn.h;
+  if (!h.defined() || h.dim() != 3 || h.size(0) != options.num_layers_ || h.size(2) != options.num_hiddens_)
+    fail<ShapeError>("{}: the state's h is {}, expected (num_layers = {}, batch, num_hiddens = {}); make the state "
+                     "with init_state()",
+                     describe(), h.defined() ? shape_str(h.shape()) : "undefined", options.num_layers_,
+                     options.num_hiddens_);
+}
+
 DecoderStep RecurrentDecoder::step(const IndexArray& tokens, const DecoderState& state) {
   auto scope = record_scope();
   check_ids(describe(), tokens, 1, "tokens");
+  check_state(state);
   if (tokens.size() != state.batch_size())
     fail<ShapeError>("{}: {} tokens for a state of {} sequences", describe(), tokens.size(), state.batch_size());
   return step_embedded(embedding->forward(tokens), state);
@@ -141,6 +151,7 @@ DecoderStep RecurrentDecoder::step(const IndexArray& tokens, const DecoderState&
 DecoderOutput RecurrentDecoder::forward(const IndexArray& inputs, const DecoderState& state) {
   auto scope = record_scope();
   check_ids(describe(), inputs, 2, "inputs");
+  check_state(state);
   if (inputs.shape(1) != state.batch_size())
     fail<ShapeError>("{}: inputs {} for a state of {} sequences", describe(), shape_str(inputs.shape()),
                      state.batch_size());

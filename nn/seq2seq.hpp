@@ -145,6 +145,7 @@ class RecurrentDecoder : public Module {
   std::string extra_repr() const override;
 
  private:
+  void check_state(const DecoderState& state) const;
   DecoderStep step_embedded(const Tensor& embedded, const DecoderState& state);
 };
 

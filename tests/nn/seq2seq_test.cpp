@@ -155,6 +155,8 @@ TEST(Seq2Seq, ErrorsNameTheModuleAndShapes) {
                                        {"Seq2SeqAttentionDecoder(vocab_size=9", "3 tokens for a state of 2 sequences"}));
   EXPECT_TRUE(test::throws<ShapeError>([&] { model->decoder->forward(IndexArray{{1, 2, 3}}, state); },
                                        {"Seq2SeqAttentionDecoder(", "inputs [1, 3] for a state of 2 sequences"}));
+  EXPECT_TRUE(test::throws<ShapeError>([&] { model->decoder->step(IndexArray{1, 2}, DecoderState()); },
+                                       {"Seq2SeqAttentionDecoder(", "the state's h is undefined", "init_state()"}));
   auto one_layer = std::make_shared<Seq2SeqAttentionDecoder>(Seq2SeqDecoderOptions(9, 3, 10, 10));
   EXPECT_TRUE(test::throws<ShapeError>([&] { one_layer->init_state(enc); },
                                        {"Seq2SeqAttentionDecoder(", "final state [4, 2, 5] (2 layers x 2 directions)",
