@@ -29,8 +29,8 @@ struct Translation {
 };
 
 /// Picks the most likely token at every step until <eos> or max_length, for every source of the batch
-/// (source (S, N) time-major, lengths as the encoder's). Runs without recording a graph; put the
-/// model in eval() first if it has dropout.
+/// (source (S, N) time-major, lengths as the encoder's); beam_size and alpha are beam search's and
+/// are not read. Runs without recording a graph; put the model in eval() first if it has dropout.
 ///
 ///     model->eval();
 ///     auto out = tg::nn::greedy_decode(*model, source, {5, 3}, tg::nn::DecodeOptions(bos, eos).max_length(20));
