@@ -164,7 +164,9 @@ std::vector<Translation> beam_search(EncoderDecoder& model, const IndexArray& so
     }
     live = std::move(next);
     for (std::size_t r = 0; r < batch * k; ++r) tokens(r) = live[r].tokens.empty() ? options.bos_ : live[r].tokens.back();
-    d.state = s.state.select_rows(rows);
+    // A sentence's k rows share its annotations and keys: only the recurrent state follows the hypotheses.
+    d.state = std::move(s.state);
+    d.state.rnn = DecoderState{d.state.rnn, {}, {}, {}, {}}.select_rows(rows).rnn;
   }
 
   std::vector<Translation> best(batch);
