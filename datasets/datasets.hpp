@@ -1,6 +1,7 @@
 #pragma once
 // Everything in tapegrad's datasets layer (namespace tg::data).
 #include "datasets/batch_sampler.hpp"
+#include "datasets/bleu.hpp"
 #include "datasets/elmo_chars.hpp"
 #include "datasets/epoch_iterator.hpp"
 #include "datasets/layout.hpp"

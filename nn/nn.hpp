@@ -1,6 +1,8 @@
 #pragma once
 // Everything in tapegrad's nn layer.
+#include "nn/attention.hpp"
 #include "nn/conv1d.hpp"
+#include "nn/decoding.hpp"
 #include "nn/dropout.hpp"
 #include "nn/elmo.hpp"
 #include "nn/elmo_bilm.hpp"
@@ -14,6 +16,7 @@
 #include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"
 #include "nn/lstm_cell_with_projection.hpp"
+#include "nn/masking.hpp"
 #include "nn/module.hpp"
 #include "nn/module_gradcheck.hpp"
 #include "nn/module_list.hpp"
@@ -21,4 +24,5 @@
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"
 #include "nn/scalar_mix.hpp"
+#include "nn/seq2seq.hpp"
 #include "nn/sequential.hpp"

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Regenerates every reference file under tests/data/ with Debian's PyTorch.
 
-Run with the system interpreter, which has python3-torch (apt-get install python3-torch):
+Run with the system interpreter, which has python3-torch and python3-nltk
+(apt-get install python3-torch python3-nltk):
     /usr/bin/python3 tools/make_references.py            # all areas
     /usr/bin/python3 tools/make_references.py rnn optim  # some
 Each area is a module tools/references/<area>.py with main(out_dir) writing into tests/data/<area>/.
