@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
-  libtbb-dev libfmt-dev googletest libgtest-dev libcli11-dev zlib1g-dev)
+  libtbb-dev libfmt-dev googletest libgtest-dev libcli11-dev zlib1g-dev
+  libopenmpi-dev openmpi-bin)  # MPI is optional (distributed/); installed so that its tests run in CI
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
