@@ -78,6 +78,10 @@ void broadcast_values(std::span<const std::pair<std::string, Tensor>> tensors) {
   const std::string mine = describe(tensors);
   std::string root = mine;
   broadcast(root);
+  // Every rank learns whether any differs, so that all of them stop here rather than some waiting
+  // for broadcasts the others never start.
+  double differing = root != mine ? 1 : 0;
+  all_reduce_sum(std::span(&differing, 1));
   if (root != mine) {
     // Name the first line that differs: the parameter where the models part.
     std::istringstream a(mine), b(root);
@@ -86,6 +90,9 @@ void broadcast_values(std::span<const std::pair<std::string, Tensor>> tensors) {
     fail<DistributedError>("rank {}: its tensors differ from rank 0's: '{}' here, '{}' on rank 0; every rank must "
                            "build the same model", rank(), la, lb);
   }
+  if (differing > 0)
+    fail<DistributedError>("rank {}: {} rank(s) hold other tensors than rank 0 (their messages name the first "
+                           "difference); every rank must build the same model", rank(), differing);
   NoGradGuard no_grad;
   for (const auto& [name, t] : tensors) broadcast_array(t, fmt::format("broadcast of '{}'", name));
 }

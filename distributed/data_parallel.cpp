@@ -43,6 +43,7 @@ struct DataParallel::Impl {
   std::vector<bool> packed;  // parameter's gradient packed in this backward
   std::size_t next_to_start = 0;
   double weight = 1;
+  bool has_loss = true;  // false: this rank contributes zeros (and weight 0) to this step
   bool overlap = true;
 
   // Copies weight * grad of parameter `p` into its bucket; starts every bucket that is now full, in order.
@@ -52,7 +53,7 @@ struct DataParallel::Impl {
     Bucket& b = buckets[bucket_of[p]];
     const std::size_t slot = slot_of[p];
     const Tensor& param = params[p].second;
-    const Tensor grad = param.grad();
+    const Tensor grad = has_loss ? param.grad() : Tensor();
     visit_dtype(b.dtype, [&]<class T>() {
       T* to = buffer<T>(b) + b.offsets[slot];
       const std::size_t n = param.numel();
@@ -150,16 +151,17 @@ void DataParallel::backward(const Tensor& loss, double weight) {
   Impl& s = *impl_;
   const auto start = Clock::now();
   s.weight = weight;
+  s.has_loss = loss.defined();
   s.next_to_start = 0;
   s.packed.assign(s.params.size(), false);
   for (Bucket& b : s.buckets) b.pending = b.params.size();
   if (s.buckets.empty()) {
-    loss.backward();
+    if (loss.defined()) loss.backward();
     return;
   }
   Bucket& last = s.buckets.back();
   visit_dtype(last.dtype, [&]<class T>() { s.buffer<T>(last)[last.elements - 1] = static_cast<T>(weight); });
-  {
+  if (loss.defined()) {
     LeafGradReadyGuard hook([&](const TensorImpl& leaf) {
       if (auto it = s.index.find(&leaf); it != s.index.end()) s.pack(it->second);
     });

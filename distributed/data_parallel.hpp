@@ -62,7 +62,9 @@ class DataParallel {
   /// over the ranks r. With `loss` the mean over this rank's examples and `weight` their count, that
   /// is the gradient of the mean over all ranks' examples, as one process on the whole batch would
   /// get, also when shares are uneven; with equal weights it is the plain average. A parameter no
-  /// rank's loss reached gets a zero gradient. Every rank must call it once per step. DistributedError
+  /// rank's loss reached gets a zero gradient. A rank without examples in this step (the last batch
+  /// of an epoch may have fewer examples than ranks) passes an undefined loss and weight 0.
+  /// Every rank must call it once per step. DistributedError
   /// if a peer fails or does not answer within timeout().
   void backward(const Tensor& loss, double weight = 1);
 
