@@ -5,4 +5,4 @@
 #include "distributed/data_parallel.hpp"
 #include "distributed/environment.hpp"
 #include "distributed/error.hpp"
-#include "distributed/sharding.hpp"
+#include "datasets/sharding.hpp"  // tg::data::shard, ShardedEpochs: which examples each rank reads

@@ -52,7 +52,7 @@ StateDict train(const Run& run, bool distributed) {
   std::unique_ptr<DataParallel> ddp;
   if (distributed) ddp = std::make_unique<DataParallel>(model->named_parameters(), run.options);
   optim::Adam optimizer(model->named_parameters(), optim::AdamOptions(0.01));
-  ShardedEpochs epochs(kExamples, run.batch_size, /*seed=*/3, distributed ? rank() : 0, distributed ? world_size() : 1);
+  data::ShardedEpochs epochs(kExamples, run.batch_size, /*seed=*/3, distributed ? rank() : 0, distributed ? world_size() : 1);
   std::size_t steps = 0;
   for (std::uint64_t epoch = 0; steps < 20; ++epoch)
     for (std::size_t b = 0; b < epochs.num_batches() && steps < 20; ++b, ++steps) {

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <vector>
 
-namespace tg::distributed {
+namespace tg::data {
 
 /// The part [begin, end) of `n` items that `rank` of `world_size` takes: contiguous and disjoint,
 /// covering [0, n), the first n % world_size ranks taking one more. Empty for ranks beyond n.
+/// Any batching (a BatchSampler's rows, a language model's batch rows) becomes data-parallel by
+/// giving each rank shard() of every batch.
 ///
-///     auto [begin, end] = tg::distributed::shard(32, rank, 3);   // 11, 11, 10 rows
+///     auto [begin, end] = tg::data::shard(32, rank, 3);   // 11, 11, 10 rows
 struct Shard {
   std::size_t begin = 0, end = 0;
   std::size_t size() const { return end - begin; }
@@ -23,7 +25,7 @@ Shard shard(std::size_t n, int rank, int world_size);
 /// not depend on the world size, so W ranks on a batch of B together see exactly what one process
 /// on B sees; the run is reproducible for a given seed and world size.
 ///
-///     tg::distributed::ShardedEpochs epochs(dataset.size(), 64, /*seed=*/7, rank(), world_size());
+///     tg::data::ShardedEpochs epochs(dataset.size(), 64, /*seed=*/7, rank(), world_size());
 ///     for (std::size_t b = 0; b < epochs.num_batches(); ++b) train_on(epochs.batch(epoch, b));
 class ShardedEpochs {
  public:
@@ -47,4 +49,4 @@ class ShardedEpochs {
   mutable std::vector<std::size_t> cached_order_;
 };
 
-}  // namespace tg::distributed
+}  // namespace tg::data

@@ -1,16 +1,17 @@
-#include "distributed/sharding.hpp"
+#include "datasets/sharding.hpp"
+
+#include "datasets/shuffle.hpp"
 
 #include <autograd/error.hpp>
 #include <autograd/random.hpp>
 
 #include <algorithm>
-#include <numeric>
 
-namespace tg::distributed {
+namespace tg::data {
 
 Shard shard(std::size_t n, int rank, int world_size) {
   if (world_size < 1 || rank < 0 || rank >= world_size)
-    fail<ValueError>("tg::distributed::shard: rank {} is outside [0, {})", rank, world_size);
+    fail<ValueError>("tg::data::shard: rank {} is outside [0, {})", rank, world_size);
   const auto r = static_cast<std::size_t>(rank), w = static_cast<std::size_t>(world_size);
   const std::size_t base = n / w, extra = n % w;
   const std::size_t begin = r * base + std::min(r, extra);
@@ -31,16 +32,14 @@ std::size_t ShardedEpochs::global_batch_size(std::size_t index) const {
 }
 
 const std::vector<std::size_t>& ShardedEpochs::order(std::uint64_t epoch) const {
-  if (!cached_order_.empty() && cached_epoch_ == epoch) return cached_order_;
-  std::vector<std::size_t>& all = cached_order_;
-  cached_epoch_ = epoch;
-  all.resize(size_);
-  std::iota(all.begin(), all.end(), std::size_t{0});
-  // One generator per epoch, seeded from (seed, epoch) alone: any epoch's order without replaying
-  // the ones before it (resuming mid-run), and the same on every rank.
-  Generator g(seed_ * 0x9E3779B97F4A7C15ull + epoch);
-  for (std::size_t i = all.size(); i > 1; --i) std::swap(all[i - 1], all[g.below(i)]);
-  return all;
+  if (cached_order_.empty() || cached_epoch_ != epoch) {
+    // One generator per epoch, seeded from (seed, epoch) alone: any epoch's order without replaying
+    // the ones before it (resuming mid-run), and the same on every rank.
+    Generator g(seed_ * 0x9E3779B97F4A7C15ull + epoch);
+    cached_order_ = random_permutation(size_, g);
+    cached_epoch_ = epoch;
+  }
+  return cached_order_;
 }
 
 std::vector<std::size_t> ShardedEpochs::batch(std::uint64_t epoch, std::size_t index) const {
@@ -51,4 +50,4 @@ std::vector<std::size_t> ShardedEpochs::batch(std::uint64_t epoch, std::size_t i
   return {first + static_cast<std::ptrdiff_t>(mine.begin), first + static_cast<std::ptrdiff_t>(mine.end)};
 }
 
-}  // namespace tg::distributed
+}  // namespace tg::data

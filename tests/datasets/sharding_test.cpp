@@ -1,12 +1,12 @@
-// Sharding needs no MPI: it is arithmetic on the rank and the world size.
-#include <distributed/sharding.hpp>
+// Which examples each rank of a data-parallel run reads: arithmetic on the rank and the world size.
+#include <datasets/sharding.hpp>
 #include <tapegrad.hpp>
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace tg::distributed {
+namespace tg::data {
 namespace {
 
 TEST(Sharding, ShardsAreContiguousDisjointAndTheFirstRanksTakeTheRemainder) {
@@ -50,4 +50,4 @@ TEST(Sharding, TheLastBatchIsSmaller) {
 }
 
 }  // namespace
-}  // namespace tg::distributed
+}  // namespace tg::data
