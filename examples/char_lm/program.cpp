@@ -275,7 +275,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   const auto failed = [&](const std::string& what, int code) {
     std::string line = what;
     std::replace(line.begin(), line.end(), '\n', ' ');
-    err << "char_lm: " << (replicas->size() > 1 ? fmt::format("rank {} of {}: ", replicas->rank(), replicas->size()) : "")
+    // Which replica failed; tg::distributed's own errors say so already.
+    const bool named = line.rfind("rank ", 0) == 0;
+    err << "char_lm: "
+        << (replicas->size() > 1 && !named ? fmt::format("rank {} of {}: ", replicas->rank(), replicas->size()) : "")
         << line << '\n';
     return code;
   };
