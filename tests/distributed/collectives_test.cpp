@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace tg::distributed {
 namespace {
 
@@ -63,6 +65,33 @@ TEST(Collectives, BroadcastValuesOverwritesInPlace) {
   const std::vector<std::pair<std::string, Tensor>> named{{"w", w}};
   broadcast_values(named);
   EXPECT_EQ(xt::amax(xt::abs(w.data<float>()))(), 0.0f);
+}
+
+// A rank that does not join a collective in time: the others throw instead of waiting for ever.
+TEST(Collectives, APeerThatDoesNotJoinWithinTheTimeoutIsAClearError) {
+  // Static: rank 0's abandoned all-reduce still completes into it once the late ranks join.
+  static std::vector<double> late{1};
+  const auto limit = timeout();
+  if (rank() == 0) {
+    set_timeout(std::chrono::milliseconds(300));
+    try {
+      all_reduce_sum(late);
+      ADD_FAILURE() << "no error";
+    } catch (const DistributedError& e) {
+      EXPECT_NE(std::string(e.what()).find("rank 0 of " + std::to_string(world_size()) +
+                                           ": all-reduce of metrics did not complete within 0.3 s: another rank has "
+                                           "died or hangs"),
+                std::string::npos) << e.what();
+    }
+    set_timeout(limit);
+  } else {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    all_reduce_sum(late);
+  }
+  // Every rank is in step again.
+  std::vector<double> one{1};
+  all_reduce_sum(one);
+  EXPECT_EQ(one[0], world_size());
 }
 
 }  // namespace
