@@ -157,7 +157,8 @@ Tensor gather(const Tensor& local, std::size_t axis) {
   if (axis >= local.dim())
     fail<ShapeError>("tg::distributed::gather: axis {} of a tensor of shape {}", axis, shape_str(local.shape()));
   // Every rank's shape, for the error message if they do not fit together.
-  const std::vector<std::string> shapes = gather(fmt::format("{} {}", shape_str(local.shape()), dtype_name(local.dtype())));
+  const std::vector<std::string> shapes =
+      gather(fmt::format("{} {}", shape_str(local.shape()), dtype_name(local.dtype())));
   return visit_dtype(local.dtype(), [&]<class T>() -> Tensor {
     // Rank-major pieces: move `axis` to the front so that each rank's part is one contiguous block.
     xt::xarray<T> front = swap_with_front(local.data<T>(), axis);

@@ -167,6 +167,7 @@ void DataParallel::backward(const Tensor& loss, double weight) {
     });
     loss.backward();
   }
+  timing_.started_during_backward = s.next_to_start;
   // Parameters the loss did not reach on this rank: zeros, so that the buckets still complete.
   for (std::size_t p = 0; p < s.params.size(); ++p) s.pack(p);
   s.start_ready();
@@ -175,8 +176,10 @@ void DataParallel::backward(const Tensor& loss, double weight) {
   timing_.waiting = seconds_since(wait_start);
 
   // Unpack: every gradient divided by the sum of the weights.
-  const double total = visit_dtype(last.dtype, [&]<class T>() { return static_cast<double>(s.buffer<T>(last)[last.elements - 1]); });
-  if (!(total > 0)) fail<ValueError>("DataParallel::backward: the ranks' weights sum to {}; they must be positive", total);
+  const double total =
+      visit_dtype(last.dtype, [&]<class T>() { return static_cast<double>(s.buffer<T>(last)[last.elements - 1]); });
+  if (!(total > 0))
+    fail<ValueError>("DataParallel::backward: the ranks' weights sum to {}; they must be positive", total);
   NoGradGuard no_grad;
   for (Bucket& b : s.buckets)
     visit_dtype(b.dtype, [&]<class T>() {

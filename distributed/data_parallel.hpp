@@ -29,6 +29,7 @@ struct DataParallelOptions {
 struct BackwardTiming {
   double total = 0;    ///< the whole call: backward, packing, all-reduce, unpacking
   double waiting = 0;  ///< waiting for all-reduces after backward finished: communication not hidden
+  std::size_t started_during_backward = 0;  ///< buckets whose all-reduce began before backward ended
 };
 
 /// Averages gradients over ranks. Construction broadcasts rank 0's parameter values to every rank

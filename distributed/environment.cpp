@@ -38,6 +38,11 @@ Environment::Environment(int& argc, char**& argv) {
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
     fail<DistributedError>("tg::distributed::Environment: MPI_Init_thread failed");
+  if (provided < MPI_THREAD_FUNNELED) {
+    MPI_Finalize();
+    fail<DistributedError>("tg::distributed::Environment: this MPI supports only MPI_THREAD_SINGLE; tapegrad needs "
+                           "MPI_THREAD_FUNNELED (TBB's threads run beside the thread that calls MPI)");
+  }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   detail::check(MPI_Comm_dup(MPI_COMM_WORLD, &job), "duplicating MPI_COMM_WORLD");
   MPI_Comm_set_errhandler(job, MPI_ERRORS_RETURN);

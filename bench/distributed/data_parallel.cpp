@@ -3,9 +3,9 @@
 // workload's batch of 32 and DataParallel averages the gradients; without mpirun it is the plain
 // single-process step, MPI untouched. Rank 0 prints one JSON line:
 //
-//     tapegrad_data_parallel --workload W3 --steps 20 --warmup 5 --threads-config 2T          # 1 rank x 2 threads
-//     scripts/mpirun.sh -np 2 tapegrad_data_parallel --workload W3 --threads-config 1T          # 2 ranks x 1 thread
-//     scripts/mpirun.sh -np 2 tapegrad_data_parallel --workload W3 --threads-config 1T-after    # all-reduce after backward
+//     tapegrad_data_parallel --workload W3 --steps 20 --warmup 5 --threads-config 2T       # 1 rank x 2 threads
+//     scripts/mpirun.sh -np 2 tapegrad_data_parallel --workload W3 --threads-config 1T       # 2 ranks x 1 thread
+//     scripts/mpirun.sh -np 2 tapegrad_data_parallel --workload W3 --threads-config 1T-after  # after backward
 //
 // "-after" starts every bucket only once backward has finished, so its wait is the whole all-reduce;
 // the overlapped run's wait is what the overlap could not hide.
@@ -68,7 +68,8 @@ int run(const bench::Args& args) {
     else loss.backward();
     tg::optim::clip_grad_norm(params, 1.0);
     adam.step();
-    double mean_loss[2] = {loss.item() * static_cast<double>(my_targets.size()), static_cast<double>(my_targets.size())};
+    const auto tokens = static_cast<double>(my_targets.size());
+    double mean_loss[2] = {loss.item() * tokens, tokens};
     if (ddp) dist::all_reduce_sum(mean_loss);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (i == 0) loss_first = mean_loss[0] / mean_loss[1];
@@ -81,10 +82,12 @@ int run(const bench::Args& args) {
   if (rank != 0) return 0;
   const double step = median(step_ms);
   fmt::print("{{\"impl\": \"tapegrad\", \"workload\": \"{}\", \"ranks\": {}, \"threads\": {}, \"overlap\": {}, "
-             "\"buckets\": {}, \"steps\": {}, \"step_ms\": {:.3f}, \"steps_per_s\": {:.3f}, \"wait_ms\": {:.3f}, "
+             "\"buckets\": {}, \"buckets_started_in_backward\": {}, \"steps\": {}, \"step_ms\": {:.3f}, "
+             "\"steps_per_s\": {:.3f}, \"wait_ms\": {:.3f}, "
              "\"backward_ms\": {:.3f}, \"loss_first\": {:.6f}, \"loss_last\": {:.6f}}}\n",
-             args.workload, ranks, tg::get_num_threads(), !after && ddp ? "true" : "false", ddp ? ddp->num_buckets() : 0,
-             args.steps, step, 1e3 / step, median(wait_ms), median(backward_ms), loss_first, loss_last);
+             args.workload, ranks, tg::get_num_threads(), !after && ddp ? "true" : "false",
+             ddp ? ddp->num_buckets() : 0, ddp ? ddp->last_timing().started_during_backward : 0, args.steps, step,
+             1e3 / step, median(wait_ms), median(backward_ms), loss_first, loss_last);
   return 0;
 }
 

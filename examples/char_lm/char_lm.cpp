@@ -340,7 +340,8 @@ void Trainer::resume(const std::string& dir) {
   // This replica's rows of the whole batch's carried state.
   const auto mine = [&](const Tensor& all) {
     return visit_dtype(all.dtype(), [&]<class T>() {
-      return from_array(xt::xarray<T>(xt::view(all.data<T>(), xt::all(), xt::range(share_begin_, share_end_), xt::all())));
+      const auto& a = all.data<T>();
+      return from_array(xt::xarray<T>(xt::view(a, xt::all(), xt::range(share_begin_, share_end_), xt::all())));
     });
   };
   carry_ = {};

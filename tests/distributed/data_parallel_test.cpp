@@ -52,7 +52,8 @@ StateDict train(const Run& run, bool distributed) {
   std::unique_ptr<DataParallel> ddp;
   if (distributed) ddp = std::make_unique<DataParallel>(model->named_parameters(), run.options);
   optim::Adam optimizer(model->named_parameters(), optim::AdamOptions(0.01));
-  data::ShardedEpochs epochs(kExamples, run.batch_size, /*seed=*/3, distributed ? rank() : 0, distributed ? world_size() : 1);
+  data::ShardedEpochs epochs(kExamples, run.batch_size, /*seed=*/3, distributed ? rank() : 0,
+                             distributed ? world_size() : 1);
   std::size_t steps = 0;
   for (std::uint64_t epoch = 0; steps < 20; ++epoch)
     for (std::size_t b = 0; b < epochs.num_batches() && steps < 20; ++b, ++steps) {
@@ -96,6 +97,18 @@ TEST(DataParallel, ManySmallBucketsGiveTheSameSteps) {
 
 TEST(DataParallel, WithoutOverlapTheStepsAreTheSame) {
   expect_same_parameters({8, DataParallelOptions().bucket_bytes(64).overlap(false)});
+}
+
+// The overlap: with a bucket per layer, every all-reduce starts while backward still runs.
+TEST(DataParallel, BucketsStartDuringBackwardUnlessOverlapIsOff) {
+  const Problem problem;
+  auto [x, y] = problem.rows({0, 1, 2, 3});
+  for (bool overlap : {true, false}) {
+    auto model = std::make_shared<Mlp>();
+    DataParallel ddp(model->named_parameters(), DataParallelOptions().bucket_bytes(64).overlap(overlap));
+    ddp.backward(mean(pow(model->forward(x) - y, 2)), 4);
+    EXPECT_EQ(ddp.last_timing().started_during_backward, overlap ? ddp.num_buckets() : 0u) << overlap;
+  }
 }
 
 TEST(DataParallel, BucketsFollowReverseParameterOrder) {
