@@ -19,8 +19,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-}  // namespace
-
 // A bucket: parameters of one dtype, packed one after another into one buffer that is all-reduced
 // as one message. The last bucket carries one more element, the sum of the ranks' weights.
 struct Bucket {
@@ -33,6 +31,8 @@ struct Bucket {
   std::size_t pending = 0;           // gradients not final yet in this backward
   MPI_Request request = MPI_REQUEST_NULL;
 };
+
+}  // namespace
 
 struct DataParallel::Impl {
   std::vector<std::pair<std::string, Tensor>> params;
