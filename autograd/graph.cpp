@@ -4,6 +4,9 @@
 #include <atomic>
 #include <cmath>
 #include <queue>
+#include <utility>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace tg {
 
@@ -11,6 +14,7 @@ namespace {
 thread_local bool grad_mode_enabled = true;
 thread_local bool anomaly_mode_enabled = false;
 thread_local std::string scope_path;
+thread_local LeafGradReadyHook leaf_grad_ready_hook;
 std::atomic<std::uint64_t> tape_position{0};
 std::atomic<std::uint64_t> run_counter{0};
 
@@ -159,6 +163,54 @@ void add_into(Value& slot, const Value& g) {
   }, g);
 }
 
+/// For a LeafGradReadyHook: how many edges from the nodes of this pass still lead into each leaf.
+/// A leaf's gradient is final once every node reading it has run.
+class LeafReadiness {
+ public:
+  LeafReadiness(std::span<const Tensor> roots, const LeafGradReadyHook& hook) : hook_(hook) {
+    std::vector<Node*> stack;
+    std::unordered_set<Node*> seen;
+    for (const Tensor& root : roots) {
+      if (root.grad_fn()) stack.push_back(root.grad_fn().get());
+      else if (root.requires_grad()) ++count(root.impl());  // a leaf root: an edge only the end releases
+    }
+    while (!stack.empty()) {
+      Node* node = stack.back();
+      stack.pop_back();
+      if (!seen.insert(node).second) continue;
+      for (const auto& input : node->inputs) {
+        if (!input->requires_grad) continue;
+        if (input->grad_fn) stack.push_back(input->grad_fn.get());
+        else ++count(*input);
+      }
+    }
+  }
+  /// `node` has run (or was skipped): its leaf inputs may now be final.
+  void ran(const Node& node) {
+    for (const auto& input : node.inputs)
+      if (input->requires_grad && !input->grad_fn) {
+        auto it = pending_.find(input.get());
+        if (it != pending_.end() && --it->second == 0) hook_(*input);
+      }
+  }
+  /// The pass is over: every leaf not yet announced is final too, in the order they were found.
+  void finish() {
+    for (const TensorImpl* leaf : order_)
+      if (pending_.at(leaf) > 0) hook_(*leaf);
+  }
+
+ private:
+  std::size_t& count(const TensorImpl& leaf) {
+    auto [it, added] = pending_.try_emplace(&leaf, 0);
+    if (added) order_.push_back(&leaf);
+    return it->second;
+  }
+
+  const LeafGradReadyHook& hook_;
+  std::unordered_map<const TensorImpl*, std::size_t> pending_;
+  std::vector<const TensorImpl*> order_;
+};
+
 /// Runs one backward pass. `captured` (for grad()) lists the tensors whose gradients are wanted.
 void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs, bool retain_graph,
                   std::vector<std::pair<const TensorImpl*, Value>>* captured) {
@@ -169,6 +221,8 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
   run.captured = captured;
   run.retain_graph = retain_graph;
   std::priority_queue<Queued> queue;
+  std::optional<LeafReadiness> readiness;
+  if (leaf_grad_ready_hook && !captured) readiness.emplace(roots, leaf_grad_ready_hook);
 
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
@@ -230,6 +284,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
         }
       }
       node.grad = std::monostate{};
+      if (readiness) readiness->ran(node);
       if (!retain_graph) {
         node.backward = nullptr;
         node.inputs.clear();
@@ -243,9 +298,14 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> grad_ou
     }
     throw;
   }
+  if (readiness) readiness->finish();
 }
 
 }  // namespace
+
+LeafGradReadyGuard::LeafGradReadyGuard(LeafGradReadyHook hook)
+    : previous_(std::exchange(leaf_grad_ready_hook, std::move(hook))) {}
+LeafGradReadyGuard::~LeafGradReadyGuard() { leaf_grad_ready_hook = std::move(previous_); }
 
 void backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs, bool retain_graph) {
   run_backward(roots, grad_outputs, retain_graph, nullptr);

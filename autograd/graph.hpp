@@ -93,6 +93,28 @@ const std::string& current_scope();
 void backward(std::span<const Tensor> roots, std::span<const Tensor> grad_outputs = {},
               bool retain_graph = false);
 
+/// Called by backward() (not by grad()), in the thread that runs it, once for every leaf that requires
+/// grad and that the pass reaches, as soon as its `.grad` is final for the pass: right after the last
+/// op reading it has run its backward (or at the end of the pass, for a leaf no gradient reached).
+/// It lets a data-parallel reducer send gradients while the rest of backward runs (distributed/).
+/// Without a hook, backward does no extra work.
+using LeafGradReadyHook = std::function<void(const TensorImpl& leaf)>;
+
+/// Installs `hook` for the backward passes this thread runs while the guard lives.
+///
+///     tg::LeafGradReadyGuard guard([&](const tg::TensorImpl& leaf) { send(leaf); });
+///     loss.backward();
+class LeafGradReadyGuard {
+ public:
+  explicit LeafGradReadyGuard(LeafGradReadyHook hook);
+  ~LeafGradReadyGuard();
+  LeafGradReadyGuard(const LeafGradReadyGuard&) = delete;
+  LeafGradReadyGuard& operator=(const LeafGradReadyGuard&) = delete;
+
+ private:
+  LeafGradReadyHook previous_;
+};
+
 struct GradOptions {
   bool retain_graph = false;
   /// Return an undefined Tensor for an input the outputs do not depend on, instead of throwing.

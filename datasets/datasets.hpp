@@ -8,6 +8,7 @@
 #include "datasets/lm_batches.hpp"
 #include "datasets/parallel_corpus.hpp"
 #include "datasets/sequence_batch.hpp"
+#include "datasets/sharding.hpp"
 #include "datasets/shuffle.hpp"
 #include "datasets/split.hpp"
 #include "datasets/text_corpus.hpp"

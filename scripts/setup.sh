@@ -5,7 +5,8 @@ packages=(build-essential cmake pkg-config
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   libtbb-dev libfmt-dev googletest libgtest-dev libcli11-dev zlib1g-dev
   nlohmann-json3-dev  # options.json of AllenNLP's ELMo models (header-only)
-  libhdf5-dev)        # optional: without it the library builds, and ELMo's weights.hdf5 loader says so
+  libhdf5-dev         # optional: without it the library builds, and ELMo's weights.hdf5 loader says so
+  libopenmpi-dev openmpi-bin)  # MPI is optional (distributed/); installed so that its tests run in CI
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@
 //
 // "1T" = tg::set_num_threads(1), "2T" = tg::set_num_threads(2) (TBB and BLAS share the cores).
 #include "harness.hpp"
+#include "tagger.hpp"
 
 #include "autograd/ops.hpp"
 #include "autograd/threads.hpp"
@@ -21,44 +22,13 @@
 
 namespace {
 
+using bench::tapegrad::index_array;
+using bench::tapegrad::init_parameters;
+using bench::tapegrad::Tagger;
 using tg::IndexArray;
 using tg::Mask;
 using tg::Tensor;
 namespace nn = tg::nn;
-
-IndexArray index_array(const std::vector<std::int64_t>& values, const std::vector<std::size_t>& shape) {
-  return xt::adapt(values, shape);
-}
-
-void init_parameters(nn::Module& model) {
-  for (auto& [name, param] : model.named_parameters()) {
-    auto& data = param.data<float>();
-    const auto values = bench::init_values(name, {data.shape().begin(), data.shape().end()});
-    std::copy(values.begin(), values.end(), data.begin());
-  }
-}
-
-/// W1-W4: Embedding -> LSTM/GRU -> Linear at every position.
-struct Tagger : nn::Module {
-  explicit Tagger(const bench::TaggerSpec& s) : Module("Tagger") {
-    const auto in = static_cast<std::size_t>(s.embed), hidden = static_cast<std::size_t>(s.hidden);
-    const auto layers = static_cast<std::size_t>(s.layers);
-    embedding = register_module("embedding", std::make_shared<nn::Embedding>(s.vocab_in, s.embed));
-    if (s.lstm)
-      rnn = register_module("rnn", std::make_shared<nn::LSTM>(
-                                       nn::LSTMOptions(in, hidden).num_layers(layers).bidirectional(s.bidirectional)));
-    else
-      rnn = register_module("rnn", std::make_shared<nn::GRU>(
-                                       nn::GRUOptions(in, hidden).num_layers(layers).bidirectional(s.bidirectional)));
-    fc = register_module("fc", std::make_shared<nn::Linear>(rnn->num_directions() * hidden, s.vocab_out));
-  }
-  Tensor forward(const IndexArray& tokens) {  // (seq, batch) -> (seq, batch, vocab_out)
-    return fc->forward(rnn->forward(embedding->forward(tokens)).output);
-  }
-  std::shared_ptr<nn::Embedding> embedding;
-  std::shared_ptr<nn::RecurrentLayer> rnn;
-  std::shared_ptr<nn::Linear> fc;
-};
 
 /// score(q, k) = w_v^T tanh(W_q q + W_k k); the caller projects the keys once per batch.
 struct AdditiveAttention : nn::Module {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <utility>
 
@@ -191,32 +192,56 @@ std::string sample(CharLM& model, const data::Vocab& vocab, const std::string& p
   return out;
 }
 
-Trainer::Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, const TrainerOptions& options)
+Trainer::Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, const TrainerOptions& options,
+                 std::shared_ptr<Replicas> replicas)
     : model_(std::move(model)),
+      replicas_(std::move(replicas)),
       optimizer_(make_optimizer(options.optimizer, *model_, options.lr)),
       options_(options),
       batches_(std::move(train_ids), data::LmBatchOptions().batch_size(options.batch_size).num_steps(options.num_steps)
                                          .sampling(options.sampling).seed(options.seed)),
-      sample_generator_(options.seed + 1) {}
+      sample_generator_(options.seed + 1) {
+  const int rank = replicas_->rank(), size = replicas_->size();
+  if (options.batch_size < static_cast<std::size_t>(size))
+    fail<ValueError>("Trainer: a batch of {} rows cannot be shared by {} processes; give --batch-size at least {}",
+                     options.batch_size, size, size);
+  const data::Shard mine = data::shard(options.batch_size, rank, size);
+  share_begin_ = mine.begin, share_end_ = mine.end;
+  replicas_->attach(model_->named_parameters());
+  // Dropout masks differ between replicas (they draw for other rows); rank 0 keeps the stream of a
+  // single-process run.
+  if (rank > 0) manual_seed(options.seed * 1000003 + static_cast<std::uint64_t>(rank));
+}
+
+data::LmBatch Trainer::my_share(const data::LmBatch& b) const {
+  if (replicas_->size() == 1) return b;
+  return {xt::view(b.X, xt::all(), xt::range(share_begin_, share_end_)),
+          xt::view(b.Y, xt::all(), xt::range(share_begin_, share_end_)), b.layout};
+}
 
 std::optional<StepResult> Trainer::step() {
-  data::LmBatch b;
-  if (!batches_.next(b)) {
+  data::LmBatch whole;
+  if (!batches_.next(whole)) {
     carry_ = {};
     epoch_ended_ = true;
     return std::nullopt;
   }
   if (std::exchange(epoch_ended_, false)) epoch_loss_sum_ = 0, epoch_batches_ = 0;
+  const data::LmBatch b = my_share(whole);
   // Random batches are not contiguous: the state starts afresh. Sequential ones continue the
   // previous batch's rows: the state is carried over, detached (truncated BPTT).
   const bool sequential = options_.sampling == data::Sampling::Sequential;
   auto [logits, next] = model_->forward(b, sequential ? carry_ : nn::RecurrentState{});
   carry_ = detached(next);
   Tensor loss = cross_entropy(logits, b.Y);
-  const double value = loss.item();
+  // The whole batch's mean loss, the same on every replica, so that all of them stop together.
+  const double tokens = static_cast<double>(b.Y.size());
+  double sums[2] = {loss.item() * tokens, tokens};
+  replicas_->sum(sums);
+  const double value = sums[0] / sums[1];
   check_converging("loss", value, std::log(static_cast<double>(model_->vocab_size())) * 2 + 10);
   optimizer_->zero_grad();
-  loss.backward();
+  replicas_->backward(loss, tokens);
   // An infinite bound measures the norm for the metrics without clipping.
   const double norm = optim::clip_grad_norm(model_->named_parameters(), options_.clip > 0 ? options_.clip : INFINITY);
   check_converging("gradient norm", norm, INFINITY);
@@ -224,7 +249,7 @@ std::optional<StepResult> Trainer::step() {
   ++steps_;
   epoch_loss_sum_ += value;
   ++epoch_batches_;
-  return StepResult{value, norm, b.X.size()};
+  return StepResult{value, norm, whole.X.size()};
 }
 
 void Trainer::check_converging(const char* what, double value, double bound) const {
@@ -236,18 +261,26 @@ void Trainer::check_converging(const char* what, double value, double bound) con
 }
 
 void Trainer::save(const std::string& dir) const {
+  // Every replica's carried rows (axis 1 of the (layers, rows, hidden) state) and random stream go to
+  // rank 0, which writes the files.
+  StateDict carry;
+  for (const auto& [name, state] : {std::pair{"h", carry_.h}, std::pair{"c", carry_.c}})
+    if (state.defined()) carry[name] = replicas_->gather(state, 1);
+  const std::vector<std::string> streams = replicas_->gather(default_generator().state());
+  if (replicas_->rank() != 0) return;
   save_npz(dir + "/model.npz", model_->state_dict());
   save_npz(dir + "/optimizer.npz", optimizer_->state_dict());
-  StateDict carry;
-  if (carry_.h.defined()) carry["h"] = carry_.h;
-  if (carry_.c.defined()) carry["c"] = carry_.c;
   save_npz(dir + "/carry.npz", carry);
   const std::string tmp = dir + "/checkpoint.tmp";
   std::ofstream file(tmp);
   // The epoch's loss sum in the shortest text that reads back to the same double.
-  file << steps_ << '\n' << batches_.state().str() << '\n' << sample_generator_.state() << '\n'
-       << default_generator().state() << '\n'
+  file << steps_ << '\n' << batches_.state().str() << '\n' << sample_generator_.state() << '\n' << streams[0] << '\n'
        << fmt::format("{} {} {}", epoch_loss_sum_, epoch_batches_, epoch_ended_ ? 1 : 0) << '\n';
+  // Data-parallel runs: the number of replicas, and the random streams of ranks 1, 2, ...
+  if (streams.size() > 1) {
+    file << "replicas " << streams.size() << '\n';
+    for (std::size_t r = 1; r < streams.size(); ++r) file << streams[r] << '\n';
+  }
   file.close();
   if (!file) fail<IoError>("Trainer::save: cannot write {}", tmp);
   std::filesystem::rename(tmp, dir + "/checkpoint.txt");
@@ -259,25 +292,61 @@ void Trainer::require_checkpoint(const std::string& dir) {
 }
 
 void Trainer::resume(const std::string& dir) {
-  require_checkpoint(dir);
-  std::ifstream file(dir + "/checkpoint.txt");
-  if (!file) fail<IoError>("Trainer::resume: cannot read {}/checkpoint.txt", dir);
-  std::string steps, data_state, sample_state, global_state, epoch_line;
-  if (!std::getline(file, steps) || !std::getline(file, data_state) || !std::getline(file, sample_state) ||
-      !std::getline(file, global_state) || !std::getline(file, epoch_line) || steps.empty() ||
+  // Rank 0 reads the files (the other replicas may run on hosts without them) and sends them on.
+  const bool reader = replicas_->rank() == 0;
+  std::string text;
+  if (reader) {
+    require_checkpoint(dir);
+    std::ifstream file(dir + "/checkpoint.txt");
+    if (!file) fail<IoError>("Trainer::resume: cannot read {}/checkpoint.txt", dir);
+    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  replicas_->broadcast(text);
+  std::istringstream lines(text);
+  std::string steps, data_state, sample_state, global_state, epoch_line, replicas_line;
+  if (!std::getline(lines, steps) || !std::getline(lines, data_state) || !std::getline(lines, sample_state) ||
+      !std::getline(lines, global_state) || !std::getline(lines, epoch_line) || steps.empty() ||
       steps.find_first_not_of("0123456789") != std::string::npos)
     fail<IoError>("Trainer::resume: {}/checkpoint.txt is malformed", dir);
+  std::size_t writers = 1;  // a checkpoint without a "replicas N" line was written by one process
+  if (std::getline(lines, replicas_line)) {
+    std::istringstream in(replicas_line);
+    std::string word;
+    if (!(in >> word >> writers) || word != "replicas")
+      fail<IoError>("Trainer::resume: {}/checkpoint.txt: malformed line '{}'", dir, replicas_line);
+  }
+  const auto size = static_cast<std::size_t>(replicas_->size());
+  if (writers != size)
+    fail<ValueError>("--resume: the run in {} was trained by {} process{} and this is {}; each process's rows of the "
+                     "batch and its random stream are part of the checkpoint, so continue it {}",
+                     dir, writers, writers == 1 ? "" : "es", size,
+                     writers == 1 ? "without mpirun" : fmt::format("with mpirun -np {}", writers));
+  for (int r = 1; r <= replicas_->rank(); ++r)
+    if (!std::getline(lines, global_state))
+      fail<IoError>("Trainer::resume: {}/checkpoint.txt: no random stream for rank {}", dir, r);
   std::istringstream epoch_in(epoch_line);
   int ended = 0;
   if (!(epoch_in >> epoch_loss_sum_ >> epoch_batches_ >> ended))
     fail<IoError>("Trainer::resume: {}/checkpoint.txt: malformed epoch loss '{}'", dir, epoch_line);
   epoch_ended_ = ended != 0;
-  model_->load_state_dict(load_npz(dir + "/model.npz"));
-  optimizer_->load_state_dict(load_npz(dir + "/optimizer.npz"));
-  const StateDict carry = load_npz(dir + "/carry.npz");
+  const auto load = [&](const char* name) {
+    StateDict state = reader ? load_npz(dir + "/" + name) : StateDict{};
+    replicas_->broadcast(state);
+    return state;
+  };
+  model_->load_state_dict(load("model.npz"));
+  optimizer_->load_state_dict(load("optimizer.npz"));
+  const StateDict carry = load("carry.npz");
+  // This replica's rows of the whole batch's carried state.
+  const auto mine = [&](const Tensor& all) {
+    return visit_dtype(all.dtype(), [&]<class T>() {
+      const auto& a = all.data<T>();
+      return from_array(xt::xarray<T>(xt::view(a, xt::all(), xt::range(share_begin_, share_end_), xt::all())));
+    });
+  };
   carry_ = {};
-  if (carry.count("h")) carry_.h = carry.at("h");
-  if (carry.count("c")) carry_.c = carry.at("c");
+  if (carry.count("h")) carry_.h = mine(carry.at("h"));
+  if (carry.count("c")) carry_.c = mine(carry.at("c"));
   batches_.restore(data::IteratorState::parse(data_state));
   sample_generator_.set_state(sample_state);
   default_generator().set_state(global_state);

@@ -1,6 +1,8 @@
 #pragma once
 // The character-level language model of examples/char_lm and its training loop, as a library so
 // that tests/examples/char_lm_test.cpp can train, checkpoint and resume it without the program.
+#include "common/replicas.hpp"
+
 #include <datasets/datasets.hpp>
 #include <nn/embedding.hpp>
 #include <nn/linear.hpp>
@@ -123,6 +125,14 @@ struct StepResult {
 /// optimizer, data position, carried state and both random streams (the global one for dropout, the
 /// sample generator).
 ///
+/// Data-parallel with several `replicas` (mpirun): `batch_size` is the global batch; every replica
+/// trains on its share of each batch's rows (distributed::shard: 32 rows on 3 ranks are 11 + 11 + 10),
+/// carries the state of those rows, and the gradients are averaged weighted by the shares, so the
+/// steps are those of one process on the whole batch, to float rounding. Losses and norms are the
+/// whole batch's on every replica. save() and resume() are collective: rank 0 writes and reads the
+/// files, with every replica's carried rows and random stream; a checkpoint resumes only with the
+/// world size that wrote it.
+///
 ///     tg::manual_seed(0);
 ///     Trainer trainer(std::make_shared<CharLM>(vocab.size(), ModelOptions{}), ids, TrainerOptions{});
 ///     while (trainer.epoch() < 10)
@@ -130,8 +140,10 @@ struct StepResult {
 ///     trainer.save("runs/lm");        // later, with fresh objects: trainer.resume("runs/lm")
 class Trainer {
  public:
-  /// ValueError (from the batch iterator) if `train_ids` is too short for one batch.
-  Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, const TrainerOptions& options);
+  /// ValueError (from the batch iterator) if `train_ids` is too short for one batch, or if the batch
+  /// has fewer rows than there are replicas.
+  Trainer(std::shared_ptr<CharLM> model, std::vector<Index> train_ids, const TrainerOptions& options,
+          std::shared_ptr<Replicas> replicas = single_process());
 
   /// Trains on the next batch. nullopt, without training, once at the end of every epoch; the call
   /// after that starts the next epoch.
@@ -152,12 +164,14 @@ class Trainer {
   /// checkpoint.txt is replaced atomically, last.
   void save(const std::string& dir) const;
   /// Restores what save() wrote, including the global random state. IoError if a file is missing
-  /// or malformed ("no checkpoint in <dir>" if there is none).
+  /// or malformed ("no checkpoint in <dir>" if there is none); ValueError if another number of
+  /// replicas wrote it.
   void resume(const std::string& dir);
   /// IoError "no checkpoint in <dir>" unless `dir` holds one (resume() checks it first).
   static void require_checkpoint(const std::string& dir);
 
   CharLM& model() { return *model_; }
+  Replicas& replicas() { return *replicas_; }
   optim::Optimizer& optimizer() { return *optimizer_; }
   Generator& sample_generator() { return sample_generator_; }
 
@@ -165,9 +179,14 @@ class Trainer {
   // Throws the divergence error unless value <= bound.
   void check_converging(const char* what, double value, double bound) const;
 
+  // This replica's columns of a time-major batch.
+  data::LmBatch my_share(const data::LmBatch& batch) const;
+
   std::shared_ptr<CharLM> model_;
+  std::shared_ptr<Replicas> replicas_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   TrainerOptions options_;
+  std::size_t share_begin_ = 0, share_end_ = 0;  // this replica's rows of every batch
   data::LmBatchIterator batches_;
   Generator sample_generator_;
   nn::RecurrentState carry_;

@@ -6,10 +6,16 @@
 //     char_lm --out runs/tm --resume --steps 4000       # continues the run above, with its options
 //     char_lm --data ../shared/data/timemachine.txt --normalizer d2l --max-chars 10000 --embed 0
 //       --model rnn --hidden 512 --valid-fraction 0 --epochs 500    # d2l's Time Machine setting
+//     scripts/mpirun.sh -np 2 char_lm --threads 1 --steps 2000 --out runs/dp   # data-parallel (docs/distributed.md)
 #include "char_lm/program.hpp"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
-  return tg::examples::char_lm::run(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
+  const auto replicas = tg::examples::launch_replicas(argc, argv);
+  const int code =
+      tg::examples::char_lm::run(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr, replicas);
+  // A replica that failed alone would leave the others waiting in their next collective.
+  if (code != 0 && replicas->size() > 1) replicas->abort(code);
+  return code;
 }

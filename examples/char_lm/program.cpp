@@ -143,8 +143,13 @@ void add_options(CLI::App& app, Settings& s, const std::vector<std::string>& nor
       ->capture_default_str();
 }
 
-// Trains as `s` says, writing into s.train.out_dir.
-void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& err) {
+// Trains as `s` says, writing into s.train.out_dir (rank 0 of `replicas` only).
+void train(Settings& s, const CLI::App& app, std::ostream& out_stream, std::ostream& err_stream,
+           const std::shared_ptr<Replicas>& replicas) {
+  const bool leader = replicas->rank() == 0;
+  std::ostream discard(nullptr);  // the other replicas print nothing
+  std::ostream& out = leader ? out_stream : discard;
+  std::ostream& err = leader ? err_stream : discard;
   TrainingOptions& train = s.train;
   const std::string& dir = train.out_dir;
   const std::vector<RunOption> recorded = run_options(s);
@@ -172,7 +177,7 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
   auto [vocab, ids] = char_corpus(text, normalizers.at(s.text.normalizer), s.text.max_chars,
                                   train.resume ? std::optional(data::Vocab::load(vocab_path)) : std::nullopt);
   check_fits_in_memory(vocab.size(), s.model, train.optimizer);
-  if (!train.resume) {
+  if (!train.resume && leader) {
     // A new run replaces whatever run was in the folder: its checkpoint would not fit these options.
     std::filesystem::remove(dir + "/checkpoint.txt");
     vocab.save(vocab_path);
@@ -186,7 +191,11 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
                          .batch_size = train.batch_size, .num_steps = train.num_steps,
                          .sampling = s.text.sampling == "random" ? data::Sampling::Random : data::Sampling::Sequential,
                          .seed = train.seed};
-  Trainer trainer(std::make_shared<CharLM>(vocab.size(), s.model), std::move(train_ids), o);
+  Trainer trainer(std::make_shared<CharLM>(vocab.size(), s.model), std::move(train_ids), o, replicas);
+  if (replicas->size() > 1)
+    err << fmt::format("char_lm: data-parallel on {} processes, {} rows of each batch of {} per process\n",
+                       replicas->size(), train.batch_size / static_cast<std::size_t>(replicas->size()),
+                       train.batch_size);
   if (train.resume) {
     trainer.resume(dir);
     err << fmt::format("char_lm: resumed {} at step {}, in epoch {}\n", dir, trainer.steps(), trainer.epoch() + 1);
@@ -196,19 +205,22 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
   const auto done = [&] { return train.steps ? trainer.steps() >= train.steps : trainer.epoch() >= train.epochs; };
   const std::size_t total = train.steps ? train.steps : train.epochs * trainer.batches_per_epoch();
   const std::string csv_path = dir + "/metrics.csv", svg_path = dir + "/loss.svg";
-  MetricsCsv csv(csv_path, train.resume);
+  std::optional<MetricsCsv> csv;
+  if (leader) csv.emplace(csv_path, train.resume);
   ProgressBar bar(total, err, &err == &std::cerr && is_terminal(stderr), train.log_interval, trainer.steps());
   const auto start = std::chrono::steady_clock::now();
   double window_loss = 0, grad_norm = 0;  // the window: steps since the last row of metrics.csv
   std::size_t window_steps = 0;
 
   // One row of metrics.csv; with `validate`, the validation loss too, and a line on the console.
+  // Rank 0's work alone: the others go on to the next step and wait there.
   const auto log = [&](double train_loss, bool validate, const std::string& what) {
+    if (!leader) return;
     const double valid = validate ? evaluate(trainer.model(), valid_ids, std::min<std::size_t>(train.batch_size, 16),
                                              train.num_steps)
                                   : NAN;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    csv.write({trainer.epoch(), trainer.steps(), train_loss, valid, trainer.optimizer().lr(), grad_norm, seconds});
+    csv->write({trainer.epoch(), trainer.steps(), train_loss, valid, trainer.optimizer().lr(), grad_norm, seconds});
     window_loss = 0;
     window_steps = 0;
     if (!validate) return;
@@ -241,6 +253,7 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
   err << fmt::format("char_lm: wrote {}, {} and a checkpoint (model.npz, optimizer.npz, checkpoint.txt) in {}; "
                      "continue with --out {} --resume\n",
                      csv_path, svg_path, dir, dir);
+  if (!leader) return;
   auto& g = trainer.sample_generator();
   out << "greedy:      " << sample(trainer.model(), vocab, s.text.prompt, s.text.sample_chars, 0, g) << "\n";
   out << "temperature: " << sample(trainer.model(), vocab, s.text.prompt, s.text.sample_chars, s.text.temperature, g)
@@ -249,7 +262,8 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
 
 }  // namespace
 
-int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        std::shared_ptr<Replicas> replicas) {
   CLI::App app{"Character-level language model (RNN/GRU/LSTM) with tapegrad", "char_lm"};
   Settings s;
   s.train.optimizer = "sgd";  // d2l's chapter 8/9 settings
@@ -261,20 +275,24 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   const auto failed = [&](const std::string& what, int code) {
     std::string line = what;
     std::replace(line.begin(), line.end(), '\n', ' ');
-    err << "char_lm: " << line << '\n';
+    // Which replica failed; tg::distributed's own errors say so already.
+    const bool named = line.rfind("rank ", 0) == 0;
+    err << "char_lm: "
+        << (replicas->size() > 1 && !named ? fmt::format("rank {} of {}: ", replicas->rank(), replicas->size()) : "")
+        << line << '\n';
     return code;
   };
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    out << app.help();
+    if (replicas->rank() == 0) out << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
     return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
   }
   try {
-    train(s, app, out, err);
+    train(s, app, out, err, replicas);
     return 0;
   } catch (const std::bad_alloc&) {
     return failed("out of memory (std::bad_alloc); lower --hidden, --layers, --batch-size or --num-steps", 1);

@@ -49,7 +49,7 @@ void add_training_options(CLI::App& app, TrainingOptions& o) {
   app.add_option("--lr", o.lr, fmt::format("Learning rate (default: {} for sgd, {} for adam)", default_lr("sgd"),
                                            default_lr("adam")))->check(above(0));
   app.add_option("--clip", o.clip, "Max global gradient norm (0: no clipping)")->check(at_least(0))->capture_default_str();
-  app.add_option("--batch-size", o.batch_size, "Sequences per batch")->check(at_least(1))->capture_default_str();
+  app.add_option("--batch-size", o.batch_size, "Sequences per batch (under mpirun: the whole batch, shared by the processes)")->check(at_least(1))->capture_default_str();
   app.add_option("--num-steps", o.num_steps, "Time steps per sequence")->check(at_least(1))->capture_default_str();
   auto* steps = app.add_option("--steps", o.steps, "Optimizer steps (instead of --epochs)")->check(at_least(1));
   app.add_option("--epochs", o.epochs, "Passes over the training data")->check(at_least(1))->capture_default_str()->excludes(steps);

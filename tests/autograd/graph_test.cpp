@@ -248,5 +248,40 @@ TEST(Graph, ABackwardThatMixesDtypesNamesTheOpAndTheDtypes) {
   EXPECT_TRUE(test::throws<DtypeError>([&] { sum(z).backward(); }, {"'reads_its_input'", "float64", "float32"}));
 }
 
+// LeafGradReadyGuard: each leaf is announced once, when its gradient is already final.
+TEST(Graph, LeafGradReadyHookAnnouncesEachLeafOnceWithItsFinalGradient) {
+  Tensor a = leaf({1, 2}), b = leaf({3, 4}), unused_path = leaf({5, 6});
+  // a feeds two ops (its gradient is final only after both ran); b is read last in forward, so first
+  // in backward; unused_path reaches the loss through a product by zero, still an edge of the graph.
+  Tensor loss = sum(a * 2) + sum(a * b) + sum(unused_path * 0);
+  std::vector<std::pair<const TensorImpl*, std::vector<double>>> seen;
+  {
+    LeafGradReadyGuard guard([&](const TensorImpl& l) {
+      const Tensor g = Tensor(std::const_pointer_cast<TensorImpl>(l.grad));
+      seen.push_back({&l, std::vector<double>(g.data<double>().begin(), g.data<double>().end())});
+    });
+    loss.backward();
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& [impl, grad] : seen) {
+    const Tensor& t = impl == &a.impl() ? a : impl == &b.impl() ? b : unused_path;
+    const xt::xarray<double> final_grad = t.grad().data<double>();
+    EXPECT_EQ(grad, std::vector<double>(final_grad.begin(), final_grad.end()));
+  }
+  // The guard is gone: no more announcements.
+  sum(a * 3).backward();
+  EXPECT_EQ(seen.size(), 3u);
+}
+
+TEST(Graph, LeafGradReadyHookIsNotCalledByGrad) {
+  Tensor x = leaf({1, 2});
+  int calls = 0;
+  LeafGradReadyGuard guard([&](const TensorImpl&) { ++calls; });
+  grad(std::vector<Tensor>{sum(x * x)}, std::vector<Tensor>{x});
+  EXPECT_EQ(calls, 0);
+  sum(x * x).backward();
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace tg

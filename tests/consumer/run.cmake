@@ -35,6 +35,15 @@ add_executable(arrays arrays.cpp)
 target_link_libraries(arrays PRIVATE tapegrad::tapegrad)
 ")
 file(COPY ${CONSUMER_DIR}/arrays.cpp DESTINATION ${WORK_DIR}/src)
+# The data-parallel program of "## Data-parallel training (MPI)", where the installed tapegrad has
+# tapegrad::distributed (built with MPI): compiled against it as a user would, not run (mpirun).
+if(EXISTS ${WORK_DIR}/prefix/include/tapegrad/distributed)
+  readme_block("## Data-parallel training (MPI)" cpp data_parallel)
+  file(WRITE ${WORK_DIR}/src/train_dp.cpp "${data_parallel}")
+  file(APPEND ${WORK_DIR}/src/CMakeLists.txt "add_executable(train_dp train_dp.cpp)
+target_link_libraries(train_dp PRIVATE tapegrad::distributed)
+")
+endif()
 
 foreach(variant plain native)
   set(flags "")
