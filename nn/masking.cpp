@@ -9,17 +9,8 @@ namespace tg::nn {
 std::vector<std::size_t> checked_lengths(const Lengths& lengths, std::size_t batch, std::size_t steps,
                                          std::string_view who) {
   if (lengths.empty()) return std::vector<std::size_t>(batch, steps);
-  if (lengths.values.size() != batch)
-    fail<ValueError>("{}: {} lengths for a batch of {} sequences of {} steps", who, lengths.values.size(), batch, steps);
-  std::vector<std::size_t> out(batch);
-  for (std::size_t b = 0; b < batch; ++b) {
-    const Index l = lengths.values[b];
-    if (l < 1 || static_cast<std::size_t>(l) > steps)
-      fail<ValueError>("{}: lengths[{}] = {} is outside [1, {}] (batch of {} sequences of {} steps)", who, b, l, steps,
-                       batch, steps);
-    out[b] = static_cast<std::size_t>(l);
-  }
-  return out;
+  check_lengths(std::string(who), lengths.values, steps, batch);  // the one validation of lengths
+  return lengths.values;
 }
 
 Mask length_mask(const Lengths& lengths, std::size_t batch, std::size_t steps, std::string_view who) {

@@ -3,7 +3,7 @@
 // of an mpirun job when tapegrad was built with MPI (tapegrad::distributed). Examples program
 // against this seam, so that they build and run the same without MPI; a training loop that uses it
 // (char_lm's Trainer) is data-parallel under mpirun with no other change.
-#include <autograd/npz.hpp>
+#include <autograd/io/npz.hpp>
 #include <autograd/tensor.hpp>
 
 #include <memory>

@@ -11,7 +11,7 @@ TEST(Masking, LengthMask) {
   EXPECT_EQ(m, (Mask{{true, true, true, false}, {true, false, false, false}}));
   EXPECT_TRUE(xt::all(length_mask({}, 2, 3, "test")));
   EXPECT_TRUE(test::throws<ValueError>([] { length_mask({3, 5}, 2, 4, "who"); },
-                                       {"who: lengths[1] = 5 is outside [1, 4] (batch of 2 sequences of 4 steps)"}));
+                                       {"who: lengths[1] = 5 is outside [1, 4] (the input has 4 steps)"}));
 }
 
 TEST(MaskedSoftmax, MatchesSoftmaxOverTheValidPrefix) {

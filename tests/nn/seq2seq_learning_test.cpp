@@ -45,8 +45,8 @@ Batch make_batch(std::size_t n, std::mt19937& rng) {
     b.inputs(0, i) = kBos;
     for (std::size_t t = 0; t < l; ++t) b.targets(t, i) = b.inputs(t + 1, i) = b.source(l - 1 - t, i);
     b.targets(l, i) = kEos;
-    b.source_lengths.values.push_back(static_cast<Index>(l));
-    b.target_lengths.values.push_back(static_cast<Index>(l + 1));
+    b.source_lengths.values.push_back(l);
+    b.target_lengths.values.push_back(l + 1);
   }
   return b;
 }

@@ -137,7 +137,7 @@ TEST(Seq2Seq, SelectRowsFollowsTheChosenSequences) {
   DecoderState state = model->decoder->init_state(model->encoder->forward(b.source, b.source_lengths));
   DecoderState swapped = state.select_rows(IndexArray{1, 0, 1});
   EXPECT_EQ(swapped.batch_size(), 3u);
-  EXPECT_EQ(swapped.lengths.values, (std::vector<Index>{2, 4, 2}));
+  EXPECT_EQ(swapped.lengths.values, (std::vector<std::size_t>{2, 4, 2}));
   DecoderStep a = model->decoder->step(IndexArray{1, 3}, state), c = model->decoder->step(IndexArray{3, 1, 3}, swapped);
   EXPECT_LT(test::max_abs_diff(select(c.logits, 0, 0), select(a.logits, 0, 1)), 1e-6);
   EXPECT_LT(test::max_abs_diff(select(c.attention, 0, 1), select(a.attention, 0, 0)), 1e-6);
