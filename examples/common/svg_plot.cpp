@@ -42,6 +42,21 @@ struct Range {
 
 bool finite_point(const Series& s, std::size_t i) { return std::isfinite(s.x[i]) && std::isfinite(s.y[i]); }
 
+/// The document's start: the XML declaration, the <svg> element and a white background.
+std::string svg_start(int width, int height) {
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
+      width, height);
+}
+
+void write_svg(const char* who, const std::string& path, const std::string& svg) {
+  std::ofstream file(path, std::ios::binary);
+  if (!(file << svg) || !file.flush()) fail<IoError>("{}: cannot write '{}'", who, path);
+}
+
 }  // namespace
 
 std::vector<double> nice_ticks(double lo, double hi, std::size_t target) {
@@ -83,12 +98,7 @@ std::string render_line_plot_svg(const std::vector<Series>& series, const PlotOp
   const auto px = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * pw; };
   const auto py = [&](double y) { return top + (yr.hi - y) / (yr.hi - yr.lo) * ph; };
 
-  std::string svg = fmt::format(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
-      "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-      "<rect width=\"{0}\" height=\"{1}\" fill=\"white\"/>\n",
-      o.width, o.height);
+  std::string svg = svg_start(o.width, o.height);
   if (!o.title.empty())
     svg += fmt::format("<text x=\"{:.1f}\" y=\"26\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{}</text>\n",
                        left + pw / 2, xml_escape(o.title));
@@ -137,9 +147,54 @@ std::string render_line_plot_svg(const std::vector<Series>& series, const PlotOp
 }
 
 void write_line_plot_svg(const std::string& path, const std::vector<Series>& series, const PlotOptions& options) {
-  const std::string svg = render_line_plot_svg(series, options);
-  std::ofstream file(path, std::ios::binary);
-  if (!(file << svg) || !file.flush()) fail<IoError>("write_line_plot_svg: cannot write '{}'", path);
+  write_svg("write_line_plot_svg", path, render_line_plot_svg(series, options));
+}
+
+std::string render_heatmap_svg(const Heatmap& map, const std::string& title) {
+  const std::size_t rows = map.row_labels.size(), cols = map.column_labels.size();
+  if (map.weights.size() != rows)
+    fail<ValueError>("render_heatmap_svg: {} rows of weights for {} row labels", map.weights.size(), rows);
+  for (std::size_t r = 0; r < rows; ++r)
+    if (map.weights[r].size() != cols)
+      fail<ValueError>("render_heatmap_svg: row {} has {} weights for {} column labels", r, map.weights[r].size(), cols);
+  // Labels are short tokens; 7 px a character leaves room for the longest.
+  auto longest = [](const std::vector<std::string>& labels) {
+    std::size_t n = 1;
+    for (const auto& l : labels) n = std::max(n, l.size());
+    return static_cast<double>(n) * 7 + 12;
+  };
+  const double cell = 22, left = longest(map.row_labels), top = longest(map.column_labels) + (title.empty() ? 0 : 28);
+  const int width = static_cast<int>(left + cell * static_cast<double>(cols) + 16);
+  const int height = static_cast<int>(top + cell * static_cast<double>(rows) + 16);
+  std::string svg = svg_start(width, height);
+  if (!title.empty())
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">{}</text>\n",
+                       width / 2.0, xml_escape(title));
+  for (std::size_t c = 0; c < cols; ++c) {  // source tokens along the top, read bottom to top
+    const double x = left + cell * (static_cast<double>(c) + 0.5) + 4, y = top - 6;
+    svg += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>\n", x, y,
+                       xml_escape(map.column_labels[c]));
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double y = top + cell * static_cast<double>(r);
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 6, y + cell / 2 + 4,
+                       xml_escape(map.row_labels[r]));
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double w = std::clamp(std::isfinite(map.weights[r][c]) ? map.weights[r][c] : 0.0, 0.0, 1.0);
+      const int level = static_cast<int>(std::lround(255 * (1 - w)));  // white (0) to black (1)
+      svg += fmt::format("<rect class=\"cell\" x=\"{0:.1f}\" y=\"{1:.1f}\" width=\"{2:.1f}\" height=\"{2:.1f}\" "
+                         "fill=\"rgb({3},{3},{3})\" data-weight=\"{4:.4f}\"/>\n",
+                         left + cell * static_cast<double>(c), y, cell, level, w);
+    }
+  }
+  svg += fmt::format("<rect class=\"frame\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"black\"/>\n",
+                     left, top, cell * static_cast<double>(cols), cell * static_cast<double>(rows));
+  svg += "</svg>\n";
+  return svg;
+}
+
+void write_heatmap_svg(const std::string& path, const Heatmap& map, const std::string& title) {
+  write_svg("write_heatmap_svg", path, render_heatmap_svg(map, title));
 }
 
 std::vector<Series> loss_curves(const std::vector<EpochMetrics>& rows) {

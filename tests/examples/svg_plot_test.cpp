@@ -96,5 +96,26 @@ TEST(SvgPlot, WritesFile) {
   EXPECT_THROW(write_line_plot_svg("/nonexistent/dir/loss.svg", {}, {}), IoError);
 }
 
+TEST(SvgHeatmap, OneCellPerWeightDarkerForMoreLabelledAndEscaped) {
+  const Heatmap map{{"2026", "-", "11"}, {"nov", "26", ",", "<2026>"},
+                    {{0, 0, 0, 1}, {0.5, 0.5, 0, 0}, {1, 0, 0, 0}}};
+  const std::string svg = render_heatmap_svg(map, "attention");
+  EXPECT_TRUE(well_formed(svg));
+  const std::regex cell(R"(class="cell"[^>]*fill="rgb\((\d+),)");
+  std::vector<int> levels;
+  for (std::sregex_iterator it(svg.begin(), svg.end(), cell), end; it != end; ++it) levels.push_back(std::stoi((*it)[1]));
+  ASSERT_EQ(levels.size(), 12u);
+  EXPECT_EQ(levels[3], 0);     // weight 1: black
+  EXPECT_EQ(levels[0], 255);   // weight 0: white
+  EXPECT_EQ(levels[4], 128);   // weight 0.5
+  EXPECT_NE(svg.find("&lt;2026&gt;"), std::string::npos);
+  EXPECT_NE(svg.find(">11</text>"), std::string::npos);
+  EXPECT_TRUE(test::throws<ValueError>([&] { render_heatmap_svg({{"a"}, {"x", "y"}, {{1}}}); },
+                                       {"render_heatmap_svg: row 0 has 1 weights for 2 column labels"}));
+  EXPECT_TRUE(test::throws<ValueError>([&] { render_heatmap_svg({{"a", "b"}, {"x"}, {{1}}}); },
+                                       {"1 rows of weights for 2 row labels"}));
+  EXPECT_THROW(write_heatmap_svg("/nonexistent/dir/a.svg", map), IoError);
+}
+
 }  // namespace
 }  // namespace tg::examples
