@@ -4,6 +4,7 @@
 #include "common/cli.hpp"
 #include "common/metrics.hpp"
 #include "common/progress.hpp"
+#include "common/run_options.hpp"
 #include "common/svg_plot.hpp"
 
 #include <tapegrad.hpp>
@@ -39,31 +40,8 @@ struct Settings {
   TextOptions text;
 };
 
-// An option that defines a run: written to <out>/options.txt, taken from there by --resume, and
-// refused there if given with another value. --data is only taken: another copy of the same text
-// is fine, and the text's hash is what is compared.
-struct RunOption {
-  std::string flag;
-  std::function<std::string()> get;
-  std::function<bool(const std::string&)> set;  // false if `text` is not a value of the option
-  bool compared = true;
-};
-
-template <class T>
-RunOption run_option(std::string flag, T& value, bool compared = true) {
-  return {std::move(flag), [&value] { return fmt::format("{}", value); },
-          [&value](const std::string& text) {
-            if constexpr (std::is_same_v<T, std::string>) {
-              value = text;
-              return true;
-            } else {
-              std::istringstream in(text);
-              return static_cast<bool>(in >> value) && in.eof();
-            }
-          },
-          compared};
-}
-
+// --data is recorded but not compared: another copy of the same text is fine, and the text's hash
+// is what is compared.
 std::vector<RunOption> run_options(Settings& s) {
   return {run_option("--data", s.train.data, false), run_option("--normalizer", s.text.normalizer),
           run_option("--max-chars", s.text.max_chars),   run_option("--valid-fraction", s.train.valid_fraction),
@@ -73,47 +51,6 @@ std::vector<RunOption> run_options(Settings& s) {
           run_option("--lr", s.train.lr),                run_option("--clip", s.train.clip),
           run_option("--batch-size", s.train.batch_size), run_option("--num-steps", s.train.num_steps),
           run_option("--sampling", s.text.sampling),     run_option("--seed", s.train.seed)};
-}
-
-// FNV-1a: the training text's fingerprint in options.txt.
-std::string text_hash(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
-
-void write_run_options(const std::string& dir, const std::vector<RunOption>& options, const std::string& hash) {
-  std::ofstream file(dir + "/options.txt");
-  for (const auto& o : options) file << o.flag << ' ' << o.get() << '\n';
-  file << "text-hash " << hash << '\n';
-  file.close();
-  if (!file) fail<IoError>("cannot write {}/options.txt", dir);
-}
-
-// Resuming: takes the options the run in `dir` was started with, refusing ones given differently.
-// Returns the recorded text hash.
-std::string take_run_options(const std::string& dir, const std::vector<RunOption>& options, const CLI::App& app) {
-  Trainer::require_checkpoint(dir);
-  std::ifstream file(dir + "/options.txt");
-  if (!file) fail<IoError>("{}/options.txt cannot be read: the checkpoint does not say how the run was started", dir);
-  std::string hash;
-  for (std::string line; std::getline(file, line);) {
-    const auto space = line.find(' ');
-    const std::string flag = line.substr(0, space), value = space == std::string::npos ? "" : line.substr(space + 1);
-    if (flag == "text-hash") {
-      hash = value;
-      continue;
-    }
-    const auto o = std::find_if(options.begin(), options.end(), [&](const RunOption& r) { return r.flag == flag; });
-    if (o == options.end()) fail<IoError>("{}/options.txt: unknown option '{}'", dir, flag);
-    if (o->compared && app.count(flag) && o->get() != value)
-      fail<ValueError>("--resume: {} {} differs from {} {} that the run in {} was started with; leave {} out to "
-                       "continue that run, or start a new one in another --out",
-                       flag, o->get(), flag, value, dir, flag);
-    if (!app.count(flag) && !o->set(value)) fail<IoError>("{}/options.txt: '{}' is not a value of {}", dir, value, flag);
-  }
-  if (hash.empty()) fail<IoError>("{}/options.txt: no text-hash line", dir);
-  return hash;
 }
 
 void add_options(CLI::App& app, Settings& s, const std::vector<std::string>& normalizers) {
@@ -151,7 +88,10 @@ void train(Settings& s, const CLI::App& app, std::ostream& out, std::ostream& er
   if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))
     fail<ValueError>("--out {} is a file; give a folder (it is created if missing)", dir);
   std::string recorded_hash;
-  if (train.resume) recorded_hash = take_run_options(dir, recorded, app);
+  if (train.resume) {
+    Trainer::require_checkpoint(dir);
+    recorded_hash = take_run_options(dir, recorded, app);
+  }
   if (train.lr == 0) train.lr = default_lr(train.optimizer);
   if (s.text.bidirectional)
     err << "char_lm: --bidirectional: the reverse direction reads the characters after position t, which include "
