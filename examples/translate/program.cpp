@@ -140,6 +140,12 @@ std::vector<std::string> read_sentences(const std::vector<std::string>& given, s
   return sentences;
 }
 
+// Refused before training, not after it.
+void check_heatmap(const Settings& s) {
+  if (!s.text.heatmap.empty() && s.model.model != "attention")
+    fail<ValueError>("--heatmap: the {} model has no attention weights; train with --model attention", s.model.model);
+}
+
 // Translates the --translate sentences: one line each on `out`, and the heatmap of the first.
 void translate_sentences(Settings& s, nn::EncoderDecoder& model, const data::Vocab& source_vocab,
                          const data::Vocab& target_vocab, std::istream& in, std::ostream& out) {
@@ -155,8 +161,6 @@ void translate_sentences(Settings& s, nn::EncoderDecoder& model, const data::Voc
   }
   if (s.text.heatmap.empty()) return;
   const auto& first = translated.front();
-  if (first.raw.attention.size() == 0)
-    fail<ValueError>("--heatmap: the {} model has no attention weights; train with --model attention", s.model.model);
   Heatmap map;
   map.column_labels = source_vocab.decode(sources.front());
   map.column_labels.push_back(data::kEos);
@@ -207,6 +211,7 @@ void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out
     Trainer::require_checkpoint(dir);
     recorded_hash = take_run_options(dir, recorded, app);
   }
+  check_heatmap(s);
   if (train.data.empty()) fail<ValueError>("--data is required to train (a file of English<TAB>French lines)");
   if (train.optimizer != "adam") fail<ValueError>("--optimizer {}: translate trains with adam", train.optimizer);
   if (train.lr == 0) train.lr = 0.005;  // d2l's
@@ -293,6 +298,7 @@ void translate_only(Settings& s, const CLI::App& app, std::istream& in, std::ost
   Trainer::require_checkpoint(dir);
   const std::vector<RunOption> recorded = run_options(s);
   take_run_options(dir, recorded, app);
+  check_heatmap(s);
   const auto source_vocab = data::Vocab::load(dir + "/source_vocab.txt");
   const auto target_vocab = data::Vocab::load(dir + "/target_vocab.txt");
   auto model = make_model(source_vocab.size(), target_vocab.size(), s.model);
