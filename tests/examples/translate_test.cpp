@@ -171,6 +171,7 @@ TEST(Translate, CompareWritesBothModelsAndNamesABadLine) {
   EXPECT_TRUE(std::filesystem::exists(out + "/bleu_by_length.svg"));
   std::ofstream(b + "/bleu_by_length.csv") << "model,length,sentences,bleu\nattention,three,10,0.75\n";
   expect_one_line_error(run_program({"--compare", a, b, "--out", out}), b + "/bleu_by_length.csv:2: expected");
+  expect_one_line_error(run_program({"--compare", fresh_dir("cmp_none"), "--out", out}), "--compare: ");
 }
 
 TEST(Translate, TrainsOnTatoebaPairs) {
