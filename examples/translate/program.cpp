@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <new>
 
 namespace tg::examples::translate {
 namespace {
@@ -307,18 +306,17 @@ void translate_only(Settings& s, const CLI::App& app, std::istream& in, std::ost
   translate_sentences(s, *model, source_vocab, target_vocab, in, out);
 }
 
-int run_parsed(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out, std::ostream& err) {
+void run_parsed(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out, std::ostream& err) {
   if (!s.text.compare.empty()) {
     std::vector<std::pair<std::string, BleuReport>> reports;
     for (const auto& run : s.text.compare) reports.push_back(read_bleu_by_length(run));
     std::filesystem::create_directories(s.train.out_dir);
     write_bleu_by_length(s.train.out_dir, reports);
     err << fmt::format("translate: wrote {0}/bleu_by_length.csv and {0}/bleu_by_length.svg\n", s.train.out_dir);
-    return 0;
+    return;
   }
   if (!s.text.sentences.empty() && s.train.data.empty() && !s.train.resume) translate_only(s, app, in, out);
   else train(s, app, in, out, err);
-  return 0;
 }
 
 }  // namespace
@@ -329,28 +327,8 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   s.train.batch_size = 64;  // d2l's chapter 10 settings
   s.train.num_steps = 10;
   add_options(app, s);
-  const auto failed = [&](const std::string& what, int code) {
-    std::string line = what;
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    err << "translate: " << line << '\n';
-    return code;
-  };
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
-  }
-  try {
-    return run_parsed(s, app, in, out, err);
-  } catch (const std::bad_alloc&) {
-    return failed("out of memory (std::bad_alloc); lower --hidden, --layers or --batch-size", 1);
-  } catch (const std::exception& e) {
-    return failed(e.what(), 1);
-  }
+  return run_cli(app, args, out, err, "lower --hidden, --layers or --batch-size",
+                 [&] { run_parsed(s, app, in, out, err); });
 }
 
 }  // namespace tg::examples::translate
