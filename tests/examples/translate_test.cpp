@@ -156,6 +156,30 @@ TEST(Translate, ResumedTrainerContinuesBitExactly) {
   EXPECT_TRUE(test::throws<IoError>([&] { second.resume(fresh_dir("empty")); }, {"no checkpoint in"}));
 }
 
+std::string file_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+TEST(Translate, ProgramResumeTakesTheRecordedOptionsAndEndsWhereAnUninterruptedRunEnds) {
+  const std::string path = test::write_temp_file("resume.txt", toy_pairs(300, false));
+  const std::vector<std::string> shape{"--hidden", "8", "--embed", "8", "--layers", "2", "--dropout", "0.2"};
+  const auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), shape.begin(), shape.end());
+    return args;
+  };
+  const std::string whole = fresh_dir("whole"), parts = fresh_dir("parts");
+  ASSERT_EQ(run_program(with({"--data", path, "--steps", "14", "--out", whole})).code, 0);
+  ASSERT_EQ(run_program(with({"--data", path, "--steps", "6", "--out", parts})).code, 0);
+  // Only --data, --out and the new budget (no run_program defaults): the rest comes from options.txt.
+  std::istringstream in;
+  std::ostringstream out, err;
+  ASSERT_EQ(tr::run({"--data", path, "--steps", "14", "--out", parts, "--resume", "--threads", "1"}, in, out, err), 0)
+      << err.str();
+  EXPECT_NE(err.str().find("resumed " + parts + " at step 6"), std::string::npos) << err.str();
+  EXPECT_EQ(file_bytes(whole + "/model.npz"), file_bytes(parts + "/model.npz"));
+}
+
 TEST(Translate, CompareWritesBothModelsAndNamesABadLine) {
   const std::string a = fresh_dir("cmp_a"), b = fresh_dir("cmp_b"), out = fresh_dir("cmp");
   std::filesystem::create_directories(a);
