@@ -156,6 +156,20 @@ TEST(Translate, ResumedTrainerContinuesBitExactly) {
   EXPECT_TRUE(test::throws<IoError>([&] { second.resume(fresh_dir("empty")); }, {"no checkpoint in"}));
 }
 
+// Every model option together: a bidirectional 2-layer LSTM encoder (its decoder 2 x hidden wide),
+// both decoders, beam search.
+TEST(Translate, BidirectionalLstmWithBeamSearchRunsForBothModels) {
+  const std::string path = test::write_temp_file("bidirectional.txt", toy_pairs(200, false));
+  for (const std::string model : {"seq2seq", "attention"}) {
+    const auto r = run_program({"--data", path, "--steps", "5", "--out", fresh_dir("bi_" + model), "--model", model,
+                                "--bidirectional", "--cell", "lstm", "--layers", "2", "--beam", "3", "--translate",
+                                "one two ."});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("one two .\t", 0), 0u) << r.out;
+    EXPECT_NE(r.err.find("(" + model + ", beam 3)"), std::string::npos) << r.err;
+  }
+}
+
 std::string file_bytes(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
