@@ -4,6 +4,7 @@
 #include "common/cli.hpp"
 #include "common/metrics.hpp"
 #include "common/progress.hpp"
+#include "common/run_options.hpp"
 #include "common/svg_plot.hpp"
 
 #include <tapegrad.hpp>
@@ -13,12 +14,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <map>
-#include <new>
 #include <optional>
 #include <sstream>
-#include <type_traits>
 
 namespace tg::examples::char_lm {
 namespace {
@@ -39,31 +37,8 @@ struct Settings {
   TextOptions text;
 };
 
-// An option that defines a run: written to <out>/options.txt, taken from there by --resume, and
-// refused there if given with another value. --data is only taken: another copy of the same text
-// is fine, and the text's hash is what is compared.
-struct RunOption {
-  std::string flag;
-  std::function<std::string()> get;
-  std::function<bool(const std::string&)> set;  // false if `text` is not a value of the option
-  bool compared = true;
-};
-
-template <class T>
-RunOption run_option(std::string flag, T& value, bool compared = true) {
-  return {std::move(flag), [&value] { return fmt::format("{}", value); },
-          [&value](const std::string& text) {
-            if constexpr (std::is_same_v<T, std::string>) {
-              value = text;
-              return true;
-            } else {
-              std::istringstream in(text);
-              return static_cast<bool>(in >> value) && in.eof();
-            }
-          },
-          compared};
-}
-
+// --data is recorded but not compared: another copy of the same text is fine, and the text's hash
+// is what is compared.
 std::vector<RunOption> run_options(Settings& s) {
   return {run_option("--data", s.train.data, false), run_option("--normalizer", s.text.normalizer),
           run_option("--max-chars", s.text.max_chars),   run_option("--valid-fraction", s.train.valid_fraction),
@@ -73,47 +48,6 @@ std::vector<RunOption> run_options(Settings& s) {
           run_option("--lr", s.train.lr),                run_option("--clip", s.train.clip),
           run_option("--batch-size", s.train.batch_size), run_option("--num-steps", s.train.num_steps),
           run_option("--sampling", s.text.sampling),     run_option("--seed", s.train.seed)};
-}
-
-// FNV-1a: the training text's fingerprint in options.txt.
-std::string text_hash(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
-
-void write_run_options(const std::string& dir, const std::vector<RunOption>& options, const std::string& hash) {
-  std::ofstream file(dir + "/options.txt");
-  for (const auto& o : options) file << o.flag << ' ' << o.get() << '\n';
-  file << "text-hash " << hash << '\n';
-  file.close();
-  if (!file) fail<IoError>("cannot write {}/options.txt", dir);
-}
-
-// Resuming: takes the options the run in `dir` was started with, refusing ones given differently.
-// Returns the recorded text hash.
-std::string take_run_options(const std::string& dir, const std::vector<RunOption>& options, const CLI::App& app) {
-  Trainer::require_checkpoint(dir);
-  std::ifstream file(dir + "/options.txt");
-  if (!file) fail<IoError>("{}/options.txt cannot be read: the checkpoint does not say how the run was started", dir);
-  std::string hash;
-  for (std::string line; std::getline(file, line);) {
-    const auto space = line.find(' ');
-    const std::string flag = line.substr(0, space), value = space == std::string::npos ? "" : line.substr(space + 1);
-    if (flag == "text-hash") {
-      hash = value;
-      continue;
-    }
-    const auto o = std::find_if(options.begin(), options.end(), [&](const RunOption& r) { return r.flag == flag; });
-    if (o == options.end()) fail<IoError>("{}/options.txt: unknown option '{}'", dir, flag);
-    if (o->compared && app.count(flag) && o->get() != value)
-      fail<ValueError>("--resume: {} {} differs from {} {} that the run in {} was started with; leave {} out to "
-                       "continue that run, or start a new one in another --out",
-                       flag, o->get(), flag, value, dir, flag);
-    if (!app.count(flag) && !o->set(value)) fail<IoError>("{}/options.txt: '{}' is not a value of {}", dir, value, flag);
-  }
-  if (hash.empty()) fail<IoError>("{}/options.txt: no text-hash line", dir);
-  return hash;
 }
 
 void add_options(CLI::App& app, Settings& s, const std::vector<std::string>& normalizers) {
@@ -156,7 +90,10 @@ void train(Settings& s, const CLI::App& app, std::ostream& out_stream, std::ostr
   if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))
     fail<ValueError>("--out {} is a file; give a folder (it is created if missing)", dir);
   std::string recorded_hash;
-  if (train.resume) recorded_hash = take_run_options(dir, recorded, app);
+  if (train.resume) {
+    Trainer::require_checkpoint(dir);
+    recorded_hash = take_run_options(dir, recorded, app);
+  }
   if (train.lr == 0) train.lr = default_lr(train.optimizer);
   if (s.text.bidirectional)
     err << "char_lm: --bidirectional: the reverse direction reads the characters after position t, which include "
@@ -271,34 +208,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   std::vector<std::string> normalizers;
   for (const auto& [name, normalizer] : normalizer_names()) normalizers.push_back(name);
   add_options(app, s, normalizers);
-  // One line on err for every failure, and a non-zero exit.
-  const auto failed = [&](const std::string& what, int code) {
-    std::string line = what;
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    // Which replica failed; tg::distributed's own errors say so already.
-    const bool named = line.rfind("rank ", 0) == 0;
-    err << "char_lm: "
-        << (replicas->size() > 1 && !named ? fmt::format("rank {} of {}: ", replicas->rank(), replicas->size()) : "")
-        << line << '\n';
-    return code;
-  };
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    if (replicas->rank() == 0) out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
-  }
-  try {
-    train(s, app, out, err, replicas);
-    return 0;
-  } catch (const std::bad_alloc&) {
-    return failed("out of memory (std::bad_alloc); lower --hidden, --layers, --batch-size or --num-steps", 1);
-  } catch (const std::exception& e) {
-    return failed(e.what(), 1);
-  }
+  // A failure names the replica it happened on; tg::distributed's own errors say so already.
+  const std::string where = replicas->size() > 1 ? fmt::format("rank {} of {}: ", replicas->rank(), replicas->size()) : "";
+  return run_cli(app, args, out, err, "lower --hidden, --layers, --batch-size or --num-steps",
+                 [&] { train(s, app, out, err, replicas); }, {.where = where, .print_help = replicas->rank() == 0});
 }
 
 }  // namespace tg::examples::char_lm

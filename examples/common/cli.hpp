@@ -4,7 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
+#include <vector>
 
 namespace tg::examples {
 
@@ -49,5 +52,21 @@ void add_training_options(CLI::App& app, TrainingOptions& options);
 CLI::Validator at_least(double min);
 CLI::Validator above(double min);
 CLI::Validator in_range(double min, double max);
+
+/// For a program run by several processes (mpirun): which one a failure happened on, e.g.
+/// "rank 1 of 2: " (left out of a message that starts with "rank " already), and whether this one
+/// prints --help.
+struct RunPlace {
+  std::string where = "";
+  bool print_help = true;
+};
+
+/// A program's run(): parses `args` (without the program name) into `app`, then calls `body`. --help
+/// goes to `out`; any failure becomes one line "<app name>: <what was wrong>" on `err` and a non-zero
+/// exit code, `oom_hint` saying what to lower on std::bad_alloc.
+///
+///     return tg::examples::run_cli(app, args, out, err, "lower --hidden", [&] { train(s, app, out, err); });
+int run_cli(CLI::App& app, const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const std::string& oom_hint, const std::function<void()>& body, const RunPlace& place = {});
 
 }  // namespace tg::examples
