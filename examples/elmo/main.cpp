@@ -1,0 +1,12 @@
+// ELMo's biLM pretrained on a text file (one sentence a line; for a TSV file, its first column),
+// with held-out forward and backward perplexities, metrics.csv, loss.svg and model.npz.
+//
+//     elmo pretrain --data ../shared/data/fra.txt --steps 2000 --out runs/elmo
+//     elmo pretrain --data ../shared/data/tinyshakespeare.txt --dim 256 --projection 64 --epochs 1
+#include "elmo/program.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  return tg::examples::elmo::run(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
+}

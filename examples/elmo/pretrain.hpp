@@ -1,0 +1,40 @@
+#pragma once
+// Pretraining an ELMo biLM on a text file: its sentences, the biLM's batches and held-out perplexities.
+#include <tapegrad.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tg::examples::elmo {
+
+using Sentence = std::vector<std::string>;
+
+/// One sentence a non-empty line: the first tab-separated column (the English side of fra.txt),
+/// lower-cased with a space before , . ! ? (d2l's preprocess_nmt), split at spaces; sentences longer
+/// than `max_words` are cut there, so that one long line does not make a batch wide.
+///
+///     auto sentences = tg::examples::elmo::read_sentences("Go.\tVa !\nRun!\tCours !\n", 20);   // {{"go", "."}, ...}
+std::vector<Sentence> read_sentences(std::string_view text, std::size_t max_words);
+
+/// The softmax's words: <unk> 0, <S> 1, </S> 2, then the words seen at least min_freq times.
+data::Vocab bilm_vocab(const std::vector<Sentence>& sentences, std::size_t min_freq);
+
+/// What ElmoBiLm::loss takes for some sentences: character ids with <S>/</S> (N, T + 2, 50) and the
+/// word ids (N, T + 2) they predict; `tokens` counts the words.
+struct BiLmBatch {
+  IndexArray char_ids;
+  IndexArray words;
+  std::size_t tokens = 0;
+};
+BiLmBatch make_batch(const std::vector<Sentence>& sentences, const data::Vocab& vocab);
+
+/// Held-out perplexities, exp of each direction's mean cross-entropy per prediction (every word and
+/// </S> forward, every word and <S> backward), over all of `sentences` in batches of `batch_size`.
+struct Perplexities {
+  double forward = 0, backward = 0;
+};
+Perplexities evaluate(nn::ElmoBiLm& bilm, const std::vector<Sentence>& sentences, const data::Vocab& vocab,
+                      std::size_t batch_size);
+
+}  // namespace tg::examples::elmo

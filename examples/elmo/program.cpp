@@ -1,0 +1,177 @@
+#include "elmo/program.hpp"
+
+#include "common/cli.hpp"
+#include "common/metrics.hpp"
+#include "common/progress.hpp"
+#include "common/svg_plot.hpp"
+#include "elmo/pretrain.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <new>
+#include <random>
+
+namespace tg::examples::elmo {
+namespace {
+
+struct PretrainOptions {
+  TrainingOptions train;
+  std::size_t max_sentences = 0;        // 0: all
+  std::size_t max_words = 20;
+  std::size_t max_valid_sentences = 2000;
+  std::size_t min_freq = 2;
+  std::size_t char_dim = 16;
+  std::size_t dim = 256;
+  std::size_t projection = 64;
+  std::size_t layers = 2;
+};
+
+void add_options(CLI::App& app, PretrainOptions& o) {
+  add_training_options(app, o.train);
+  app.add_option("--max-sentences", o.max_sentences, "Read the first N sentences of --data (0: all)")
+      ->check(at_least(0))->capture_default_str();
+  app.add_option("--max-words", o.max_words, "Cut sentences after this many words")->check(at_least(1))->capture_default_str();
+  app.add_option("--max-valid-sentences", o.max_valid_sentences, "Cap on the held-out sentences (evaluation time)")
+      ->check(at_least(1))->capture_default_str();
+  app.add_option("--min-freq", o.min_freq, "Words seen fewer times are <unk> in the softmax (the input reads characters)")
+      ->check(at_least(1))->capture_default_str();
+  app.add_option("--char-dim", o.char_dim, "Character embedding size")->check(at_least(1))->capture_default_str();
+  app.add_option("--dim", o.dim, "LSTM cell size")->check(at_least(1))->capture_default_str();
+  app.add_option("--projection", o.projection, "LSTM projection and token vector size")->check(at_least(1))->capture_default_str();
+  app.add_option("--layers", o.layers, "LSTM layers per direction")->check(at_least(1))->capture_default_str();
+}
+
+nn::ElmoOptions bilm_options(const PretrainOptions& o, std::size_t vocab_size) {
+  nn::ElmoOptions options;
+  options.char_cnn.embedding_dim(o.char_dim).projection_dim(o.projection);
+  options.lstm.dim(o.dim).projection_dim(o.projection).n_layers(o.layers);
+  return options.vocab_size(vocab_size);
+}
+
+void pretrain(PretrainOptions& o, const CLI::App& app, std::ostream& out, std::ostream& err) {
+  TrainingOptions& train = o.train;
+  // Sentences are whole (no BPTT window), and there is no resumable checkpoint yet.
+  if (app.count("--num-steps")) fail<ValueError>("pretrain: --num-steps does not apply: the biLM reads whole sentences (see --max-words)");
+  if (train.resume) fail<ValueError>("pretrain: --resume is not supported yet; start a new run (model.npz holds the weights)");
+  if (train.data.empty()) fail<ValueError>("pretrain: give the text to train on with --data (one sentence a line)");
+  const std::string& dir = train.out_dir;
+  if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))
+    fail<ValueError>("pretrain: --out {} is a file; give a folder (it is created if missing)", dir);
+  std::filesystem::create_directories(dir);
+  if (train.lr == 0) train.lr = default_lr(train.optimizer);
+  if (train.threads) set_num_threads(static_cast<int>(train.threads));
+  manual_seed(train.seed);
+
+  std::vector<Sentence> sentences = read_sentences(data::read_utf8_file(train.data, "--data"), o.max_words);
+  if (o.max_sentences && sentences.size() > o.max_sentences) sentences.resize(o.max_sentences);
+  // fra.txt is sorted by length: the held-out sentences are a seeded random sample, not the tail.
+  auto [train_sentences, valid_sentences] = data::split_shuffled(sentences, train.valid_fraction, train.seed);
+  if (valid_sentences.size() > o.max_valid_sentences) valid_sentences.resize(o.max_valid_sentences);
+  if (train_sentences.empty()) fail<ValueError>("pretrain: --data {} has no sentences to train on", train.data);
+  const data::Vocab vocab = bilm_vocab(train_sentences, o.min_freq);
+  vocab.save(dir + "/vocab.txt");
+  auto bilm = std::make_shared<nn::ElmoBiLm>(bilm_options(o, vocab.size()));
+  std::size_t parameters = 0;
+  for (const auto& [name, p] : bilm->named_parameters()) parameters += p.numel();
+  err << fmt::format("elmo pretrain: {} sentences ({} train, {} held out), softmax vocabulary {}, {} parameters\n",
+                     sentences.size(), train_sentences.size(), valid_sentences.size(), vocab.size(), parameters);
+
+  std::unique_ptr<optim::Optimizer> optimizer;
+  if (train.optimizer == "sgd")
+    optimizer = std::make_unique<optim::SGD>(bilm->named_parameters(), optim::SGDOptions(train.lr));
+  else
+    optimizer = std::make_unique<optim::Adam>(bilm->named_parameters(), optim::AdamOptions(train.lr));
+  const std::size_t per_epoch = (train_sentences.size() + train.batch_size - 1) / train.batch_size;
+  const std::size_t total = train.steps ? train.steps : train.epochs * per_epoch;
+  const std::string csv_path = dir + "/metrics.csv", svg_path = dir + "/loss.svg";
+  MetricsCsv csv(csv_path);
+  ProgressBar bar(total, err, &err == &std::cerr && is_terminal(stderr), train.log_interval);
+  std::mt19937_64 shuffle(train.seed);
+  const auto start = std::chrono::steady_clock::now();
+  double window_loss = 0, grad_norm = 0;
+  std::size_t window_steps = 0, step = 0;
+  Perplexities held_out{NAN, NAN};  // at the last validation, which the last step always has
+
+  // One row of metrics.csv (valid_loss: the mean of the two directions' held-out cross-entropies).
+  const auto log = [&](bool validate) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Perplexities& p = held_out;
+    if (validate && !valid_sentences.empty()) p = evaluate(*bilm, valid_sentences, vocab, 64);
+    const double train_loss = window_steps ? window_loss / static_cast<double>(window_steps) : NAN;
+    const double valid_loss = validate ? 0.5 * (std::log(p.forward) + std::log(p.backward)) : NAN;
+    csv.write({step / per_epoch, step, train_loss, valid_loss, train.lr,
+               grad_norm, seconds});
+    window_loss = 0;
+    window_steps = 0;
+    if (!validate) return;
+    bar.message(fmt::format("step {} ({:.1f} s): held-out perplexity forward {:.2f}, backward {:.2f}", step, seconds,
+                            p.forward, p.backward));
+    write_line_plot_svg(svg_path, loss_curves(MetricsCsv::read(csv_path)), {"ELMo biLM", "step", "loss (nats/word)"});
+  };
+
+  while (step < total) {
+    std::shuffle(train_sentences.begin(), train_sentences.end(), shuffle);
+    for (std::size_t first = 0; first < train_sentences.size() && step < total; first += train.batch_size) {
+      const std::vector<Sentence> some(
+          train_sentences.begin() + static_cast<std::ptrdiff_t>(first),
+          train_sentences.begin() + static_cast<std::ptrdiff_t>(std::min(first + train.batch_size, train_sentences.size())));
+      const BiLmBatch b = make_batch(some, vocab);
+      Tensor loss = bilm->loss(b.char_ids, b.words);
+      optimizer->zero_grad();
+      loss.backward();
+      if (train.clip > 0) grad_norm = optim::clip_grad_norm(bilm->named_parameters(), train.clip);
+      optimizer->step();
+      ++step;
+      window_loss += loss.item();
+      ++window_steps;
+      bar.update(step, loss.item(), b.tokens);
+      const bool epoch_end = step % per_epoch == 0;
+      if (epoch_end || step == total) log(true);
+      else if (step % train.metrics_every == 0) log(false);
+      if (train.checkpoint_every && step % train.checkpoint_every == 0) bilm->save(dir + "/model.npz");
+    }
+  }
+  bar.finish();
+  bilm->save(dir + "/model.npz");
+  out << fmt::format("held-out perplexity: forward {:.3f}, backward {:.3f} ({} sentences)\n", held_out.forward,
+                     held_out.backward, valid_sentences.size());
+  err << fmt::format("elmo pretrain: wrote {}/model.npz, {}/vocab.txt, {} and {}\n", dir, dir, csv_path, svg_path);
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"ELMo with tapegrad: pretrain a bidirectional LM", "elmo"};
+  app.require_subcommand(1);
+  PretrainOptions pretrain_options;
+  CLI::App* pretrain_app = app.add_subcommand("pretrain", "Train the biLM on --data; held-out perplexities; model.npz");
+  add_options(*pretrain_app, pretrain_options);
+  // One line on err for every failure, and a non-zero exit.
+  const auto failed = [&](const std::string& what, int code) {
+    std::string line = what;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    err << "elmo: " << line << '\n';
+    return code;
+  };
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
+  }
+  try {
+    pretrain(pretrain_options, *pretrain_app, out, err);
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return failed("out of memory (std::bad_alloc); lower --dim, --projection, --batch-size or --max-words", 1);
+  } catch (const std::exception& e) {
+    return failed(e.what(), 1);
+  }
+}
+
+}  // namespace tg::examples::elmo

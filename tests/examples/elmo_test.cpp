@@ -1,0 +1,99 @@
+// examples/elmo: the sentences read from a text file, the biLM's batches, and `elmo pretrain` run as a
+// function: it trains (held-out perplexity far below the vocabulary's size on a repetitive text),
+// writes a model.npz that loads, and every failure is one line with a non-zero exit.
+#include "support/support.hpp"
+
+#include <elmo/pretrain.hpp>
+#include <elmo/program.hpp>
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+namespace tg::examples::elmo {
+namespace {
+
+TEST(ElmoExample, ReadsOneSentenceALineFromTheFirstColumn) {
+  const auto sentences = read_sentences("Go.\tVa !\n\nI see a big cat, Tom!\tJe vois...\nno tab here\n", 5);
+  EXPECT_EQ(sentences, (std::vector<Sentence>{{"go", "."}, {"i", "see", "a", "big", "cat"}, {"no", "tab", "here"}}));
+}
+
+TEST(ElmoExample, BatchPredictsTheWordsBetweenTheBoundaries) {
+  const std::vector<Sentence> sentences{{"a", "cat"}, {"a", "dog", "ran"}};
+  const data::Vocab vocab = bilm_vocab(sentences, 2);  // only "a" is seen twice
+  ASSERT_EQ(vocab.tokens(), (std::vector<std::string>{"<unk>", "<S>", "</S>", "a"}));
+  const BiLmBatch b = make_batch(sentences, vocab);
+  EXPECT_EQ(b.char_ids.shape(), (std::vector<std::size_t>{2, 5, 50}));
+  EXPECT_EQ(b.words, (IndexArray{{1, 3, 0, 2, 0}, {1, 3, 0, 0, 2}}));
+  EXPECT_EQ(b.tokens, 5u);
+}
+
+struct ProgramRun {
+  int code;
+  std::string out, err;
+};
+
+ProgramRun pretrain(std::vector<std::string> args) {
+  args.insert(args.begin(), {"pretrain", "--threads", "1", "--log-interval", "1000", "--char-dim", "4", "--dim", "16",
+                             "--projection", "8", "--batch-size", "8", "--min-freq", "1"});
+  std::ostringstream out, err;
+  const int code = run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("elmo_program_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+TEST(ElmoProgram, PretrainLearnsARepetitiveTextAndSavesTheModel) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "the cat sat on the mat .\nthe dog ran to the cat .\n";
+  const std::string data = test::write_temp_file("elmo_program.txt", text), dir = fresh_dir("learns");
+  const ProgramRun r = pretrain({"--data", data, "--out", dir, "--steps", "60", "--lr", "0.01", "--valid-fraction", "0.1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("forward ([0-9.]+), backward ([0-9.]+)"))) << r.out;
+  // 11 words: a perplexity of 11 knows nothing; the text is nearly deterministic.
+  EXPECT_LT(std::stod(m[1]), 3.0);
+  EXPECT_LT(std::stod(m[2]), 3.0);
+  for (const char* file : {"model.npz", "vocab.txt", "metrics.csv", "loss.svg"})
+    EXPECT_TRUE(std::filesystem::exists(dir + "/" + file)) << file;
+  nn::ElmoOptions options;
+  options.char_cnn.embedding_dim(4).projection_dim(8);
+  options.lstm.dim(16).projection_dim(8);
+  nn::ElmoBiLm loaded(options.vocab_size(data::Vocab::load(dir + "/vocab.txt").size()));
+  EXPECT_NO_THROW(loaded.load(dir + "/model.npz"));
+}
+
+TEST(ElmoProgram, EveryFailureIsOneLineAndANonZeroExit) {
+  const std::string data = test::write_temp_file("elmo_program_errors.txt", "a b\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{}, "elmo: pretrain: give the text to train on with --data (one sentence a line)\n"},
+      {{"--data", data, "--num-steps", "5"}, "elmo: pretrain: --num-steps does not apply: the biLM reads whole sentences (see --max-words)\n"},
+      {{"--data", data, "--resume"}, "elmo: pretrain: --resume is not supported yet; start a new run (model.npz holds the weights)\n"},
+      {{"--data", data, "--dim", "0"}, "elmo: --dim: 0 is less than 1 (see --help)\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto with_out = args;
+    with_out.insert(with_out.end(), {"--out", fresh_dir("errors")});
+    const ProgramRun r = pretrain(with_out);
+    EXPECT_NE(r.code, 0);
+    EXPECT_EQ(r.err, message);
+  }
+  std::ostringstream out, err;
+  EXPECT_NE(run({"finetune"}, out, err), 0);
+  EXPECT_EQ(err.str(), "elmo: A subcommand is required (see --help)\n");
+}
+
+TEST(ElmoProgram, PretrainsOnTheEnglishSideOfFra) {
+  const std::string path = test::shared_data_path("fra.first50k.txt");
+  if (path.empty()) GTEST_SKIP() << "fra.first50k.txt not found beside the repository (../shared/data)";
+  const ProgramRun r = pretrain({"--data", path, "--max-sentences", "400", "--steps", "5", "--out", fresh_dir("fra")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("400 sentences (360 train, 40 held out)"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tg::examples::elmo
