@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 namespace tg::examples::elmo {
 
@@ -59,6 +60,46 @@ Perplexities evaluate(nn::ElmoBiLm& bilm, const std::vector<Sentence>& sentences
     predictions += count;
   }
   return {std::exp(forward / predictions), std::exp(backward / predictions)};
+}
+
+std::string options_json(const nn::ElmoOptions& options) {
+  const nn::ElmoLstmOptions& l = options.lstm;
+  const nn::ElmoCharEncoderOptions& c = options.char_cnn;
+  std::vector<std::string> filters;
+  for (const auto& [width, count] : c.filters_) filters.push_back(fmt::format("[{}, {}]", width, count));
+  return fmt::format(
+      "{{\"lstm\": {{\"dim\": {}, \"projection_dim\": {}, \"n_layers\": {}, \"cell_clip\": {}, \"proj_clip\": {}, "
+      "\"use_skip_connections\": {}}},\n \"char_cnn\": {{\"embedding\": {{\"dim\": {}}}, \"filters\": [{}], "
+      "\"n_highway\": {}, \"activation\": \"{}\", \"max_characters_per_token\": {}, \"n_characters\": {}}}}}\n",
+      l.dim_, l.projection_dim_, l.n_layers_, l.cell_clip_, l.proj_clip_, l.use_skip_connections_, c.embedding_dim_,
+      fmt::join(filters, ", "), c.n_highway_, c.activation_ == nn::ElmoActivation::Relu ? "relu" : "tanh",
+      c.max_characters_per_token_, c.n_characters_);
+}
+
+std::shared_ptr<nn::ElmoBiLm> load_pretrained(const std::string& dir) {
+  nn::ElmoOptions options = nn::elmo_options_from_json(dir + "/options.json");
+  auto bilm = std::make_shared<nn::ElmoBiLm>(options.vocab_size(data::Vocab::load(dir + "/vocab.txt").size()));
+  bilm->load(dir + "/model.npz");
+  return bilm;
+}
+
+std::vector<std::vector<std::pair<std::size_t, double>>> nearest_neighbours(const xt::xtensor<float, 2>& vectors,
+                                                                         std::size_t k) {
+  // Centred first: a direction that every token shares would make them all look alike.
+  const xt::xtensor<double, 2> raw = xt::cast<double>(vectors);
+  const xt::xtensor<double, 2> v = raw - xt::view(xt::mean(raw, {0}), xt::newaxis(), xt::all());
+  const xt::xtensor<double, 1> norms = xt::sqrt(xt::sum(v * v, {1})) + 1e-12;
+  std::vector<std::vector<std::pair<std::size_t, double>>> out(v.shape(0));
+  for (std::size_t i = 0; i < v.shape(0); ++i) {
+    for (std::size_t j = 0; j < v.shape(0); ++j)
+      if (j != i)
+        out[i].emplace_back(j, xt::sum(xt::row(v, i) * xt::row(v, j))() / (norms(i) * norms(j)));
+    const std::size_t kept = std::min(k, out[i].size());
+    std::partial_sort(out[i].begin(), out[i].begin() + static_cast<std::ptrdiff_t>(kept), out[i].end(),
+                      [](const auto& a, const auto& b) { return a.second > b.second; });
+    out[i].resize(kept);
+  }
+  return out;
 }
 
 }  // namespace tg::examples::elmo

@@ -37,4 +37,17 @@ struct Perplexities {
 Perplexities evaluate(nn::ElmoBiLm& bilm, const std::vector<Sentence>& sentences, const data::Vocab& vocab,
                       std::size_t batch_size);
 
+/// `options` as AllenNLP's options.json, which nn::elmo_options_from_json reads back (the
+/// vocabulary size is not in it: it is vocab.txt's).
+std::string options_json(const nn::ElmoOptions& options);
+
+/// A pretrained biLM from a folder `elmo pretrain` wrote: options.json, vocab.txt and model.npz.
+std::shared_ptr<nn::ElmoBiLm> load_pretrained(const std::string& dir);
+
+/// Each token's nearest other tokens by cosine similarity of `vectors` (one row per token, in
+/// reading order) centred on their mean: for token i, up to k (index, cosine) pairs, the most
+/// similar first.
+std::vector<std::vector<std::pair<std::size_t, double>>> nearest_neighbours(const xt::xtensor<float, 2>& vectors,
+                                                                         std::size_t k);
+
 }  // namespace tg::examples::elmo

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <new>
 #include <random>
 
@@ -73,6 +75,11 @@ void pretrain(PretrainOptions& o, const CLI::App& app, std::ostream& out, std::o
   const data::Vocab vocab = bilm_vocab(train_sentences, o.min_freq);
   vocab.save(dir + "/vocab.txt");
   auto bilm = std::make_shared<nn::ElmoBiLm>(bilm_options(o, vocab.size()));
+  {
+    std::ofstream json(dir + "/options.json");
+    json << options_json(bilm->options);
+    if (!json) fail<IoError>("pretrain: cannot write {}/options.json", dir);
+  }
   std::size_t parameters = 0;
   for (const auto& [name, p] : bilm->named_parameters()) parameters += p.numel();
   err << fmt::format("elmo pretrain: {} sentences ({} train, {} held out), softmax vocabulary {}, {} parameters\n",
@@ -137,17 +144,75 @@ void pretrain(PretrainOptions& o, const CLI::App& app, std::ostream& out, std::o
   bilm->save(dir + "/model.npz");
   out << fmt::format("held-out perplexity: forward {:.3f}, backward {:.3f} ({} sentences)\n", held_out.forward,
                      held_out.backward, valid_sentences.size());
-  err << fmt::format("elmo pretrain: wrote {}/model.npz, {}/vocab.txt, {} and {}\n", dir, dir, csv_path, svg_path);
+  err << fmt::format("elmo pretrain: wrote model.npz, options.json, vocab.txt, metrics.csv and loss.svg in {}\n", dir);
+}
+
+struct FeaturesOptions {
+  std::string model;
+  long layer = -1;
+  std::size_t neighbours = 3;
+  bool vectors = false;
+};
+
+void add_options(CLI::App& app, FeaturesOptions& o) {
+  app.add_option("--model", o.model, "Folder of a pretrain run (options.json, vocab.txt, model.npz)")->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--layer", o.layer, "Features: -1 the average of all layers (a fresh ScalarMix), k layer k alone "
+                                     "(0: the context-free token encoding)")->capture_default_str();
+  app.add_option("--neighbours", o.neighbours, "Nearest other tokens shown per token")->check(at_least(0))->capture_default_str();
+  app.add_flag("--vectors", o.vectors, "Print each token's vector too");
+}
+
+// Sentences from `in`, one a line: each token, optionally its vector, and its nearest other tokens.
+void features(const FeaturesOptions& o, std::istream& in, std::ostream& out) {
+  auto bilm = load_pretrained(o.model);
+  if (o.layer >= static_cast<long>(bilm->num_layers()))
+    fail<ValueError>("features: --layer {}: the biLM in {} has layers 0 to {}", o.layer, o.model, bilm->num_layers() - 1);
+  std::string text;
+  for (std::string line; std::getline(in, line);) text += line + '\n';
+  const std::vector<Sentence> sentences = read_sentences(text, std::numeric_limits<std::size_t>::max());
+  if (sentences.empty()) fail<ValueError>("features: no sentences on standard input (one a line)");
+  auto elmo = std::make_shared<nn::Elmo>(bilm, nn::ElmoMixOptions().dropout(0));
+  NoGradGuard no_grad;
+  const auto chars = data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids(sentences));
+  Tensor mixed;
+  if (o.layer < 0) {
+    mixed = elmo->forward(chars.ids).elmo_representations[0];
+  } else {
+    const nn::ElmoBiLmOutput layers = bilm->forward(chars.ids);
+    mixed = nn::remove_sentence_boundaries(layers.activations[static_cast<std::size_t>(o.layer)], layers.mask).first;
+  }
+  const xt::xarray<float> v = mixed.data<float>();
+  std::vector<std::string> names;
+  std::vector<xt::xtensor<float, 1>> rows;
+  for (std::size_t n = 0; n < sentences.size(); ++n)
+    for (std::size_t t = 0; t < sentences[n].size(); ++t) {
+      names.push_back(fmt::format("{}[{}.{}]", sentences[n][t], n + 1, t + 1));
+      rows.emplace_back(xt::view(v, n, t, xt::all()));
+    }
+  xt::xtensor<float, 2> vectors = xt::zeros<float>({rows.size(), v.shape(2)});
+  for (std::size_t i = 0; i < rows.size(); ++i) xt::row(vectors, i) = rows[i];
+  const auto nearest = nearest_neighbours(vectors, o.neighbours);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    out << names[i];
+    if (o.vectors) out << '\t' << fmt::format("{:.4f}", fmt::join(rows[i], " "));
+    for (const auto& [j, cosine] : nearest[i]) out << fmt::format("\t{} {:.3f}", names[j], cosine);
+    out << '\n';
+  }
 }
 
 }  // namespace
 
-int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"ELMo with tapegrad: pretrain a bidirectional LM", "elmo"};
+int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
+  CLI::App app{"ELMo with tapegrad: pretrain a bidirectional LM, then use its features", "elmo"};
   app.require_subcommand(1);
   PretrainOptions pretrain_options;
   CLI::App* pretrain_app = app.add_subcommand("pretrain", "Train the biLM on --data; held-out perplexities; model.npz");
   add_options(*pretrain_app, pretrain_options);
+  FeaturesOptions features_options;
+  CLI::App* features_app = app.add_subcommand(
+      "features", "Per-token vectors of a pretrained biLM for sentences on standard input, with nearest neighbours");
+  add_options(*features_app, features_options);
   // One line on err for every failure, and a non-zero exit.
   const auto failed = [&](const std::string& what, int code) {
     std::string line = what;
@@ -165,7 +230,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
   }
   try {
-    pretrain(pretrain_options, *pretrain_app, out, err);
+    if (features_app->parsed())
+      features(features_options, in, out);
+    else
+      pretrain(pretrain_options, *pretrain_app, out, err);
     return 0;
   } catch (const std::bad_alloc&) {
     return failed("out of memory (std::bad_alloc); lower --dim, --projection, --batch-size or --max-words", 1);

@@ -37,7 +37,8 @@ ProgramRun pretrain(std::vector<std::string> args) {
   args.insert(args.begin(), {"pretrain", "--threads", "1", "--log-interval", "1000", "--char-dim", "4", "--dim", "16",
                              "--projection", "8", "--batch-size", "8", "--min-freq", "1"});
   std::ostringstream out, err;
-  const int code = run(args, out, err);
+  std::istringstream in;
+  const int code = run(args, in, out, err);
   return {code, out.str(), err.str()};
 }
 
@@ -67,6 +68,56 @@ TEST(ElmoProgram, PretrainLearnsARepetitiveTextAndSavesTheModel) {
   EXPECT_NO_THROW(loaded.load(dir + "/model.npz"));
 }
 
+TEST(ElmoExample, NearestNeighboursByCosineOfCentredVectors) {
+  // Uncentred all three are alike (cosines above 0.6); centred on their mean (1, 1), (2, 1) and
+  // (3, 1) point the same way and (-2, 1) the other.
+  const xt::xtensor<float, 2> v{{2, 1}, {3, 1}, {-2, 1}};
+  const auto nearest = nearest_neighbours(v, 2);
+  ASSERT_EQ(nearest.size(), 3u);
+  EXPECT_EQ(nearest[0][0].first, 1u);
+  EXPECT_NEAR(nearest[0][0].second, 1.0, 1e-9);
+  EXPECT_NEAR(nearest[0][1].second, -1.0, 1e-9);
+  EXPECT_NEAR(nearest[2][0].second, -1.0, 1e-9);
+}
+
+// The features of a word: its nearest token and their cosine, from a `features` output line.
+std::pair<std::string, double> nearest_of(const std::string& output, const std::string& token) {
+  std::smatch m;
+  if (!std::regex_search(output, m, std::regex(std::regex_replace(token, std::regex(R"([\[\].])"), R"(\$&)") +
+                                               "\t(\\S+) ([-0-9.]+)")))
+    return {"", 0};
+  return {m[1], std::stod(m[2])};
+}
+
+TEST(ElmoProgram, FeaturesTellTheSameWordInTwoContextsApart) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "i can fish .\nthe fish is big .\n";
+  const std::string data = test::write_temp_file("elmo_features.txt", text), dir = fresh_dir("features");
+  ASSERT_EQ(pretrain({"--data", data, "--out", dir, "--steps", "20", "--lr", "0.01"}).code, 0);
+  const auto features = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"features", "--model", dir, "--neighbours", "1"});
+    std::istringstream in("i can fish .\nthe fish is big .\n");
+    std::ostringstream out, err;
+    EXPECT_EQ(run(args, in, out, err), 0) << err.str();
+    return out.str();
+  };
+  // Layer 0 encodes the word alone: its two occurrences are one vector; the layers' mix sees the context.
+  const auto alone = nearest_of(features({"--layer", "0"}), "fish[1.3]");
+  EXPECT_EQ(alone.first, "fish[2.2]");
+  EXPECT_NEAR(alone.second, 1.0, 1e-3);
+  const std::string mixed = features({"--vectors"});
+  EXPECT_EQ(std::count(mixed.begin(), mixed.end(), '\n'), 9);
+  EXPECT_LT(nearest_of(mixed, "fish[1.3]").second, 0.999);
+
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_NE(run({"features", "--model", dir, "--layer", "3"}, in, out, err), 0);
+  EXPECT_EQ(err.str(), fmt::format("elmo: features: --layer 3: the biLM in {} has layers 0 to 2\n", dir));
+  std::ostringstream err2;
+  EXPECT_NE(run({"features", "--model", dir}, in, out, err2), 0);
+  EXPECT_EQ(err2.str(), "elmo: features: no sentences on standard input (one a line)\n");
+}
+
 TEST(ElmoProgram, EveryFailureIsOneLineAndANonZeroExit) {
   const std::string data = test::write_temp_file("elmo_program_errors.txt", "a b\n");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
@@ -82,8 +133,9 @@ TEST(ElmoProgram, EveryFailureIsOneLineAndANonZeroExit) {
     EXPECT_NE(r.code, 0);
     EXPECT_EQ(r.err, message);
   }
+  std::istringstream in;
   std::ostringstream out, err;
-  EXPECT_NE(run({"finetune"}, out, err), 0);
+  EXPECT_NE(run({"finetune"}, in, out, err), 0);
   EXPECT_EQ(err.str(), "elmo: A subcommand is required (see --help)\n");
 }
 
