@@ -102,4 +102,19 @@ std::vector<std::vector<std::pair<std::size_t, double>>> nearest_neighbours(cons
   return out;
 }
 
+PunctuatedSentence punctuation_task(const Sentence& sentence) {
+  static const std::vector<std::string> marks{",", ".", "?", "!"};
+  PunctuatedSentence out;
+  for (const std::string& token : sentence) {
+    const auto mark = std::find(marks.begin(), marks.end(), token);
+    if (mark == marks.end()) {
+      out.words.push_back(token);
+      out.labels.push_back(0);
+    } else if (!out.words.empty()) {  // a mark with no word before it has nothing to label
+      out.labels.back() = 1 + (mark - marks.begin());
+    }
+  }
+  return out;
+}
+
 }  // namespace tg::examples::elmo

@@ -50,4 +50,15 @@ std::shared_ptr<nn::ElmoBiLm> load_pretrained(const std::string& dir);
 std::vector<std::vector<std::pair<std::size_t, double>>> nearest_neighbours(const xt::xtensor<float, 2>& vectors,
                                                                          std::size_t k);
 
+/// The downstream task: restoring punctuation. A sentence without its , . ? ! tokens, and for each
+/// remaining word the punctuation that followed it: 0 none, 1 ",", 2 ".", 3 "?", 4 "!".
+///
+///     auto t = tg::examples::elmo::punctuation_task({"no", ",", "thanks", "."});   // {"no", "thanks"}, {1, 2}
+struct PunctuatedSentence {
+  Sentence words;
+  std::vector<Index> labels;
+};
+inline constexpr std::size_t kPunctuationClasses = 5;
+PunctuatedSentence punctuation_task(const Sentence& sentence);
+
 }  // namespace tg::examples::elmo

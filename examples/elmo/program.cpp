@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <new>
 #include <random>
@@ -201,6 +202,148 @@ void features(const FeaturesOptions& o, std::istream& in, std::ostream& out) {
   }
 }
 
+struct DownstreamOptions {
+  std::string model, data;
+  std::size_t max_sentences = 20000, max_valid_sentences = 2000, steps = 300, batch_size = 32, hidden = 64;
+  double lr = 0.005, valid_fraction = 0.1;
+  std::uint64_t seed = 0;
+};
+
+void add_options(CLI::App& app, DownstreamOptions& o) {
+  app.add_option("--model", o.model, "Folder of a pretrain run (options.json, vocab.txt, model.npz)")->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--data", o.data, "Text whose punctuation is restored (one sentence a line)")->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--max-sentences", o.max_sentences, "Read the first N sentences (0: all)")->check(at_least(0))->capture_default_str();
+  app.add_option("--max-valid-sentences", o.max_valid_sentences, "Cap on the held-out sentences")->check(at_least(1))->capture_default_str();
+  app.add_option("--valid-fraction", o.valid_fraction, "Share held out")->check(in_range(0.01, 0.9))->capture_default_str();
+  app.add_option("--steps", o.steps, "Optimizer steps of each tagger")->check(at_least(1))->capture_default_str();
+  app.add_option("--batch-size", o.batch_size, "Sentences per batch")->check(at_least(1))->capture_default_str();
+  app.add_option("--hidden", o.hidden, "Tagger hidden size")->check(at_least(1))->capture_default_str();
+  app.add_option("--lr", o.lr, "Adam learning rate")->check(above(0))->capture_default_str();
+  app.add_option("--seed", o.seed, "Random seed")->capture_default_str();
+}
+
+// The same per-token tagger (a two-layer perceptron) over either input; `features` maps a batch of
+// sentences to (N, T, D) vectors and their mask.
+struct PunctuationTagger : nn::Module {
+  using Features = std::function<std::pair<Tensor, Mask>(const std::vector<Sentence>&)>;
+  PunctuationTagger(Features f, std::size_t width, std::size_t hidden_size, std::shared_ptr<nn::Module> features_module)
+      : nn::Module("PunctuationTagger"), features(std::move(f)) {
+    if (features_module) register_module("features", std::move(features_module));
+    hidden = register_module("hidden", std::make_shared<nn::Linear>(width, hidden_size));
+    out = register_module("out", std::make_shared<nn::Linear>(hidden_size, kPunctuationClasses));
+  }
+  std::pair<Tensor, Mask> forward(const std::vector<Sentence>& sentences) {
+    auto [x, mask] = features(sentences);
+    return {out->forward(tanh(hidden->forward(x))), mask};
+  }
+  Features features;
+  std::shared_ptr<nn::Linear> hidden, out;
+};
+
+std::vector<Sentence> words_of(const std::vector<PunctuatedSentence>& s, std::size_t first, std::size_t count) {
+  std::vector<Sentence> out;
+  for (std::size_t i = first; i < std::min(first + count, s.size()); ++i) out.push_back(s[i].words);
+  return out;
+}
+
+IndexArray labels_of(const std::vector<PunctuatedSentence>& s, std::size_t first, std::size_t count) {
+  std::size_t longest = 0;
+  for (std::size_t i = first; i < std::min(first + count, s.size()); ++i) longest = std::max(longest, s[i].words.size());
+  IndexArray labels = xt::zeros<Index>({std::min(first + count, s.size()) - first, longest});
+  for (std::size_t i = first; i < std::min(first + count, s.size()); ++i)
+    for (std::size_t t = 0; t < s[i].labels.size(); ++t) labels(i - first, t) = s[i].labels[t];
+  return labels;
+}
+
+// Trains the tagger on `train` and returns its held-out accuracy over all words and over each
+// sentence's last word (whose mark, . ? or !, depends on the whole sentence).
+std::pair<double, double> train_and_score(PunctuationTagger& tagger, const DownstreamOptions& o,
+                                          std::vector<PunctuatedSentence> train, const std::vector<PunctuatedSentence>& valid) {
+  optim::Adam adam(tagger.named_parameters(), optim::AdamOptions(o.lr));
+  std::mt19937_64 shuffle(o.seed);
+  for (std::size_t step = 0, first = train.size(); step < o.steps; ++step, first += o.batch_size) {
+    if (first >= train.size()) {
+      std::shuffle(train.begin(), train.end(), shuffle);
+      first = 0;
+    }
+    auto [logits, mask] = tagger.forward(words_of(train, first, o.batch_size));
+    Tensor loss = cross_entropy(logits, labels_of(train, first, o.batch_size), CrossEntropyOptions().with_mask(mask));
+    adam.zero_grad();
+    loss.backward();
+    adam.step();
+  }
+  NoGradGuard no_grad;
+  double right = 0, words = 0, last_right = 0;
+  for (std::size_t first = 0; first < valid.size(); first += 64) {
+    const xt::xarray<float> logits = tagger.forward(words_of(valid, first, 64)).first.data<float>();
+    for (std::size_t i = first; i < std::min(first + 64, valid.size()); ++i)
+      for (std::size_t t = 0; t < valid[i].words.size(); ++t) {
+        const auto scores = xt::view(logits, i - first, t, xt::all());
+        const bool hit = static_cast<Index>(std::max_element(scores.begin(), scores.end()) - scores.begin()) == valid[i].labels[t];
+        right += hit;
+        ++words;
+        if (t + 1 == valid[i].words.size()) last_right += hit;
+      }
+  }
+  return {right / words, last_right / static_cast<double>(valid.size())};
+}
+
+// Restoring punctuation with (a) trained word embeddings and (b) frozen ELMo + ScalarMix, the same
+// tagger, data and steps.
+void downstream(const DownstreamOptions& o, std::ostream& out, std::ostream& err) {
+  manual_seed(o.seed);
+  auto bilm = load_pretrained(o.model);
+  std::vector<PunctuatedSentence> all;
+  for (const Sentence& s : read_sentences(data::read_utf8_file(o.data, "--data"), 40)) {
+    PunctuatedSentence p = punctuation_task(s);
+    if (!p.words.empty()) all.push_back(std::move(p));
+    if (o.max_sentences && all.size() == o.max_sentences) break;
+  }
+  auto [train, valid] = data::split_shuffled(all, o.valid_fraction, o.seed);
+  if (valid.size() > o.max_valid_sentences) valid.resize(o.max_valid_sentences);
+  if (train.empty() || valid.empty()) fail<ValueError>("downstream: --data {} has too few sentences to train and score", o.data);
+  std::vector<std::string> train_words;
+  for (const PunctuatedSentence& s : train) train_words.insert(train_words.end(), s.words.begin(), s.words.end());
+  const data::Vocab vocab(train_words);
+  const std::size_t width = bilm->output_dim();
+  err << fmt::format("elmo downstream: {} sentences ({} train, {} held out), {} words, features {} wide\n", all.size(),
+                     train.size(), valid.size(), vocab.size(), width);
+
+  auto embedding = std::make_shared<nn::Embedding>(vocab.size(), width);
+  PunctuationTagger plain(
+      [&](const std::vector<Sentence>& s) {
+        std::size_t longest = 0;
+        for (const Sentence& words : s) longest = std::max(longest, words.size());
+        IndexArray ids = xt::zeros<Index>({s.size(), longest});
+        Mask mask = xt::zeros<bool>({s.size(), longest});
+        for (std::size_t n = 0; n < s.size(); ++n)
+          for (std::size_t t = 0; t < s[n].size(); ++t) {
+            ids(n, t) = vocab[s[n][t]];
+            mask(n, t) = true;
+          }
+        return std::make_pair(embedding->forward(ids), mask);
+      },
+      width, o.hidden, embedding);
+  auto elmo = std::make_shared<nn::Elmo>(bilm, nn::ElmoMixOptions().dropout(0));
+  PunctuationTagger contextual(
+      [&](const std::vector<Sentence>& s) {
+        nn::ElmoOutput e = elmo->forward(data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids(s)).ids);
+        return std::make_pair(e.elmo_representations[0], e.mask);
+      },
+      width, o.hidden, elmo);
+  const auto start = std::chrono::steady_clock::now();
+  const auto [plain_all, plain_last] = train_and_score(plain, o, train, valid);
+  const double plain_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto [elmo_all, elmo_last] = train_and_score(contextual, o, train, valid);
+  const double elmo_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - plain_seconds;
+  out << fmt::format("(a) word embeddings:       accuracy {:.4f} on all words, {:.4f} on sentence ends ({:.0f} s)\n",
+                     plain_all, plain_last, plain_seconds);
+  out << fmt::format("(b) frozen ELMo + ScalarMix: accuracy {:.4f} on all words, {:.4f} on sentence ends ({:.0f} s)\n",
+                     elmo_all, elmo_last, elmo_seconds);
+}
+
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -213,6 +356,10 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   CLI::App* features_app = app.add_subcommand(
       "features", "Per-token vectors of a pretrained biLM for sentences on standard input, with nearest neighbours");
   add_options(*features_app, features_options);
+  DownstreamOptions downstream_options;
+  CLI::App* downstream_app = app.add_subcommand(
+      "downstream", "Restore the punctuation of --data: (a) trained word embeddings vs (b) frozen ELMo features");
+  add_options(*downstream_app, downstream_options);
   // One line on err for every failure, and a non-zero exit.
   const auto failed = [&](const std::string& what, int code) {
     std::string line = what;
@@ -232,6 +379,8 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   try {
     if (features_app->parsed())
       features(features_options, in, out);
+    else if (downstream_app->parsed())
+      downstream(downstream_options, out, err);
     else
       pretrain(pretrain_options, *pretrain_app, out, err);
     return 0;

@@ -8,8 +8,8 @@
 
 namespace tg::examples::elmo {
 
-/// Runs `elmo <subcommand> ...` with `args` (without the program name): `pretrain` or `features`
-/// (which reads sentences from `in`). Progress and messages go to `err`, results to `out`. Returns 0, or non-zero after one line
+/// Runs `elmo <subcommand> ...` with `args` (without the program name): `pretrain`, `features`
+/// (which reads sentences from `in`) or `downstream`. Progress and messages go to `err`, results to `out`. Returns 0, or non-zero after one line
 /// "elmo: <what was wrong>" on `err`, whatever the exception.
 ///
 ///     int code = tg::examples::elmo::run({"pretrain", "--data", "text.txt", "--steps", "100"}, std::cin, std::cout, std::cerr);

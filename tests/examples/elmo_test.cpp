@@ -28,6 +28,12 @@ TEST(ElmoExample, BatchPredictsTheWordsBetweenTheBoundaries) {
   EXPECT_EQ(b.tokens, 5u);
 }
 
+TEST(ElmoExample, PunctuationTaskLabelsTheWordBeforeEachMark) {
+  const auto t = punctuation_task({",", "no", ",", "thanks", ".", "ok", "?", "!"});
+  EXPECT_EQ(t.words, (Sentence{"no", "thanks", "ok"}));
+  EXPECT_EQ(t.labels, (std::vector<Index>{1, 2, 4}));  // a second mark replaces the first
+}
+
 struct ProgramRun {
   int code;
   std::string out, err;
@@ -116,6 +122,23 @@ TEST(ElmoProgram, FeaturesTellTheSameWordInTwoContextsApart) {
   std::ostringstream err2;
   EXPECT_NE(run({"features", "--model", dir}, in, out, err2), 0);
   EXPECT_EQ(err2.str(), "elmo: features: no sentences on standard input (one a line)\n");
+}
+
+TEST(ElmoProgram, DownstreamScoresBothTaggers) {
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "can you swim ?\nyou can swim .\nno , thanks !\n";
+  const std::string data = test::write_temp_file("elmo_downstream.txt", text), dir = fresh_dir("downstream");
+  ASSERT_EQ(pretrain({"--data", data, "--out", dir, "--steps", "10"}).code, 0);
+  std::istringstream in;
+  std::ostringstream out, err;
+  ASSERT_EQ(run({"downstream", "--model", dir, "--data", data, "--steps", "10"}, in, out, err), 0) << err.str();
+  EXPECT_NE(err.str().find("90 sentences (81 train, 9 held out)"), std::string::npos) << err.str();
+  EXPECT_TRUE(std::regex_search(out.str(), std::regex("\\(a\\) word embeddings: +accuracy [0-9.]+ on all words, [0-9.]+ "
+                                                      "on sentence ends[^\\n]*\\n\\(b\\) frozen ELMo"))) << out.str();
+  const std::string one = test::write_temp_file("elmo_downstream_one.txt", "just one .\n");
+  std::ostringstream err2;
+  EXPECT_NE(run({"downstream", "--model", dir, "--data", one}, in, out, err2), 0);
+  EXPECT_EQ(err2.str(), "elmo: downstream: --data " + one + " has too few sentences to train and score\n");
 }
 
 TEST(ElmoProgram, EveryFailureIsOneLineAndANonZeroExit) {
