@@ -257,30 +257,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   std::vector<std::string> normalizers;
   for (const auto& [name, normalizer] : normalizer_names()) normalizers.push_back(name);
   add_options(app, s, normalizers);
-  // One line on err for every failure, and a non-zero exit.
-  const auto failed = [&](const std::string& what, int code) {
-    std::string line = what;
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    err << "char_lm: " << line << '\n';
-    return code;
-  };
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
-  }
-  try {
-    train(s, app, out, err);
-    return 0;
-  } catch (const std::bad_alloc&) {
-    return failed("out of memory (std::bad_alloc); lower --hidden, --layers, --batch-size or --num-steps", 1);
-  } catch (const std::exception& e) {
-    return failed(e.what(), 1);
-  }
+  return run_program(app, args, out, err, "lower --hidden, --layers, --batch-size or --num-steps",
+                     [&] { train(s, app, out, err); });
 }
 
 }  // namespace tg::examples::char_lm

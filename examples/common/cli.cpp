@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <new>
 #include <functional>
 
 namespace tg::examples {
@@ -65,6 +67,33 @@ void add_training_options(CLI::App& app, TrainingOptions& o) {
   app.add_flag("--resume", o.resume, "Continue from the checkpoint in --out, with its options");
   app.add_option("--log-interval", o.log_interval, "Seconds between progress lines when not on a terminal")
       ->check(at_least(0))->capture_default_str();
+}
+
+int run_program(CLI::App& app, const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                const std::string& out_of_memory_hint, const std::function<void()>& body) {
+  const auto failed = [&](const std::string& what, int code) {
+    std::string line = what;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    err << app.get_name() << ": " << line << '\n';
+    return code;
+  };
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
+  }
+  try {
+    body();
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return failed("out of memory (std::bad_alloc); " + out_of_memory_hint, 1);
+  } catch (const std::exception& e) {
+    return failed(e.what(), 1);
+  }
 }
 
 }  // namespace tg::examples

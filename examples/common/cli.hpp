@@ -4,7 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
+#include <vector>
 
 namespace tg::examples {
 
@@ -49,5 +52,14 @@ void add_training_options(CLI::App& app, TrainingOptions& options);
 CLI::Validator at_least(double min);
 CLI::Validator above(double min);
 CLI::Validator in_range(double min, double max);
+
+/// A program's main as a function: parses `args` (without the program name) into `app`, then runs
+/// `body`. --help prints the help on `out` and returns 0; a parse error or any exception from
+/// `body` is one line "<app name>: <what was wrong>" on `err` and a non-zero exit;
+/// std::bad_alloc reads "out of memory (std::bad_alloc); <out_of_memory_hint>".
+///
+///     return tg::examples::run_program(app, args, out, err, "lower --hidden", [&] { train(s, out, err); });
+int run_program(CLI::App& app, const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                const std::string& out_of_memory_hint, const std::function<void()>& body);
 
 }  // namespace tg::examples

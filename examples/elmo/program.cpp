@@ -360,35 +360,14 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   CLI::App* downstream_app = app.add_subcommand(
       "downstream", "Restore the punctuation of --data: (a) trained word embeddings vs (b) frozen ELMo features");
   add_options(*downstream_app, downstream_options);
-  // One line on err for every failure, and a non-zero exit.
-  const auto failed = [&](const std::string& what, int code) {
-    std::string line = what;
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    err << "elmo: " << line << '\n';
-    return code;
-  };
-  try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them back to front
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return failed(std::string(e.what()) + " (see --help)", e.get_exit_code());
-  }
-  try {
+  return run_program(app, args, out, err, "lower --dim, --projection, --batch-size or --max-words", [&] {
     if (features_app->parsed())
       features(features_options, in, out);
     else if (downstream_app->parsed())
       downstream(downstream_options, out, err);
     else
       pretrain(pretrain_options, *pretrain_app, out, err);
-    return 0;
-  } catch (const std::bad_alloc&) {
-    return failed("out of memory (std::bad_alloc); lower --dim, --projection, --batch-size or --max-words", 1);
-  } catch (const std::exception& e) {
-    return failed(e.what(), 1);
-  }
+  });
 }
 
 }  // namespace tg::examples::elmo
