@@ -143,8 +143,11 @@ void pretrain(PretrainOptions& o, const CLI::App& app, std::ostream& out, std::o
   }
   bar.finish();
   bilm->save(dir + "/model.npz");
-  out << fmt::format("held-out perplexity: forward {:.3f}, backward {:.3f} ({} sentences)\n", held_out.forward,
-                     held_out.backward, valid_sentences.size());
+  if (valid_sentences.empty())
+    out << "held-out perplexity: none (--valid-fraction 0)\n";
+  else
+    out << fmt::format("held-out perplexity: forward {:.3f}, backward {:.3f} ({} sentences)\n", held_out.forward,
+                       held_out.backward, valid_sentences.size());
   err << fmt::format("elmo pretrain: wrote model.npz, options.json, vocab.txt, metrics.csv and loss.svg in {}\n", dir);
 }
 

@@ -67,6 +67,8 @@ TEST(ElmoProgram, PretrainLearnsARepetitiveTextAndSavesTheModel) {
   EXPECT_LT(std::stod(m[2]), 3.0);
   for (const char* file : {"model.npz", "vocab.txt", "metrics.csv", "loss.svg"})
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + file)) << file;
+  const ProgramRun unvalidated = pretrain({"--data", data, "--out", fresh_dir("unvalidated"), "--steps", "2", "--valid-fraction", "0"});
+  EXPECT_EQ(unvalidated.out, "held-out perplexity: none (--valid-fraction 0)\n") << unvalidated.err;
   nn::ElmoOptions options;
   options.char_cnn.embedding_dim(4).projection_dim(8);
   options.lstm.dim(16).projection_dim(8);
