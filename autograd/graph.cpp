@@ -179,7 +179,7 @@ class LeafReadiness {
       stack.pop_back();
       if (!seen.insert(node).second) continue;
       for (const auto& input : node->inputs) {
-        if (!input->requires_grad) continue;
+        if (!input || !input->requires_grad) continue;  // absent optional operands too
         if (input->grad_fn) stack.push_back(input->grad_fn.get());
         else ++count(*input);
       }
@@ -188,7 +188,7 @@ class LeafReadiness {
   /// `node` has run (or was skipped): its leaf inputs may now be final.
   void ran(const Node& node) {
     for (const auto& input : node.inputs)
-      if (input->requires_grad && !input->grad_fn) {
+      if (input && input->requires_grad && !input->grad_fn) {
         auto it = pending_.find(input.get());
         if (it != pending_.end() && --it->second == 0) hook_(*input);
       }

@@ -273,6 +273,19 @@ TEST(Graph, LeafGradReadyHookAnnouncesEachLeafOnceWithItsFinalGradient) {
   EXPECT_EQ(seen.size(), 3u);
 }
 
+// An op given an absent optional operand (a bias=false layer's bias) records it as a null input;
+// the hook's walk over the graph passes it by.
+TEST(Graph, LeafGradReadyHookPassesAbsentOptionalOperands) {
+  Tensor x = leaf({1, 2}), w = leaf({3, 4});
+  Tensor loss = sum(linear(reshape(x, {1, 2}), reshape(w, {1, 2}), Tensor()));
+  std::size_t announced = 0;
+  {
+    LeafGradReadyGuard guard([&](const TensorImpl&) { ++announced; });
+    loss.backward();
+  }
+  EXPECT_EQ(announced, 2u);
+}
+
 TEST(Graph, LeafGradReadyHookIsNotCalledByGrad) {
   Tensor x = leaf({1, 2});
   int calls = 0;
