@@ -5,7 +5,7 @@
 // same collectives in the same order.
 #include "distributed/environment.hpp"
 
-#include <autograd/npz.hpp>
+#include <autograd/io/npz.hpp>
 #include <autograd/tensor.hpp>
 
 #include <span>
