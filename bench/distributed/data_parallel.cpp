@@ -37,6 +37,12 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+std::size_t parameter_count(const std::vector<std::pair<std::string, Tensor>>& params) {
+  std::size_t n = 0;
+  for (const auto& [name, param] : params) n += param.numel();
+  return n;
+}
+
 int run(const bench::Args& args) {
   const bool after = args.threads.ends_with("-after");
   tg::set_num_threads(args.threads.starts_with("1T") ? 1 : 2);
@@ -84,10 +90,10 @@ int run(const bench::Args& args) {
   fmt::print("{{\"impl\": \"tapegrad\", \"workload\": \"{}\", \"ranks\": {}, \"threads\": {}, \"overlap\": {}, "
              "\"buckets\": {}, \"buckets_started_in_backward\": {}, \"steps\": {}, \"step_ms\": {:.3f}, "
              "\"steps_per_s\": {:.3f}, \"wait_ms\": {:.3f}, "
-             "\"backward_ms\": {:.3f}, \"loss_first\": {:.6f}, \"loss_last\": {:.6f}}}\n",
+             "\"backward_ms\": {:.3f}, \"parameters\": {}, \"loss_first\": {:.6f}, \"loss_last\": {:.6f}}}\n",
              args.workload, ranks, tg::get_num_threads(), !after && ddp ? "true" : "false",
              ddp ? ddp->num_buckets() : 0, ddp ? ddp->last_timing().started_during_backward : 0, args.steps, step,
-             1e3 / step, median(wait_ms), median(backward_ms), loss_first, loss_last);
+             1e3 / step, median(wait_ms), median(backward_ms), parameter_count(params), loss_first, loss_last);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 # Per workload and round: "1x2T" (one process, no MPI), "2x1T" (2 ranks, buckets all-reduced as their
 # gradients become final) and "2x1T-after" (2 ranks, every bucket started after backward: its wait
 # is the whole all-reduce). Share = wait(after) / step(after); hidden = 1 - wait(overlap) / wait(after).
+# Then, with W3, the scaling model across hosts (bench/distributed/scaling.py, docs/distributed.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${TAPEGRAD_BENCH_BUILD_DIR:-$root/build-bench}"
@@ -62,3 +63,9 @@ for w in sorted({r["workload"] for r in runs}):
     buckets = max(r["buckets"] for r in runs if r["workload"] == w)
     print(f"| {w} | {one:.2f} | {two:.2f} | {two / one:.2f} | {wait_after / step_after:.1%} ({wait_after:.1f} of {step_after:.1f} ms) | {hidden:.0%} | {buckets} |")
 PY
+
+# The scaling model across hosts (docs/distributed.md), calibrated by this run's W3 numbers.
+if [[ " $workloads " == *" W3 "* ]]; then
+  echo
+  /usr/bin/python3 "$root/bench/distributed/scaling.py" "$raw.run" --workload W3
+fi
