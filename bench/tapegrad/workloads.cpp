@@ -10,15 +10,16 @@
 
 #include "autograd/ops.hpp"
 #include "autograd/threads.hpp"
-#include "nn/embedding.hpp"
-#include "nn/linear.hpp"
-#include "nn/module_list.hpp"
-#include "nn/rnn.hpp"
+#include "nn/masking.hpp"
+#include "nn/seq2seq.hpp"
 #include "optim/adam.hpp"
 #include "optim/clip_grad.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 
 namespace {
 
@@ -26,71 +27,12 @@ using bench::tapegrad::index_array;
 using bench::tapegrad::init_parameters;
 using bench::tapegrad::Tagger;
 using tg::IndexArray;
-using tg::Mask;
 using tg::Tensor;
 namespace nn = tg::nn;
-
-/// score(q, k) = w_v^T tanh(W_q q + W_k k); the caller projects the keys once per batch.
-struct AdditiveAttention : nn::Module {
-  explicit AdditiveAttention(std::size_t hidden) : Module("AdditiveAttention") {
-    W_q = register_module("W_q", std::make_shared<nn::Linear>(hidden, hidden, false));
-    W_k = register_module("W_k", std::make_shared<nn::Linear>(hidden, hidden, false));
-    w_v = register_module("w_v", std::make_shared<nn::Linear>(hidden, 1, false));
-  }
-  // query (B, H), keys and values (B, S, H), pad (B, S) true where padded -> context (B, H)
-  Tensor forward(const Tensor& query, const Tensor& keys, const Tensor& values, const Mask& pad) {
-    auto features = tg::tanh(tg::unsqueeze(W_q->forward(query), 1) + keys);
-    auto scores = tg::masked_fill(tg::squeeze(w_v->forward(features), -1), pad, -1e6);
-    auto weights = tg::softmax(scores, -1);
-    return tg::squeeze(tg::matmul(tg::unsqueeze(weights, 1), values), 1);
-  }
-  std::shared_ptr<nn::Linear> W_q, W_k, w_v;
-};
-
-/// W5: GRU encoder; decoder of GRU cells stepped one token at a time with additive attention.
-struct Seq2Seq : nn::Module {
-  explicit Seq2Seq(const bench::Seq2SeqSpec& s) : Module("Seq2Seq") {
-    const auto embed = static_cast<std::size_t>(s.embed), hidden = static_cast<std::size_t>(s.hidden);
-    encoder_embedding = register_module("encoder_embedding", std::make_shared<nn::Embedding>(s.vocab_src, embed));
-    encoder = register_module("encoder", std::make_shared<nn::GRU>(
-                                             nn::GRUOptions(embed, hidden).num_layers(static_cast<std::size_t>(s.layers))));
-    decoder_embedding = register_module("decoder_embedding", std::make_shared<nn::Embedding>(s.vocab_tgt, embed));
-    attention = register_module("attention", std::make_shared<AdditiveAttention>(hidden));
-    decoder = register_module("decoder", std::make_shared<nn::ModuleList>());
-    for (std::int64_t i = 0; i < s.layers; ++i)
-      decoder->push_back(std::make_shared<nn::GRUCell>(nn::GRUCellOptions(i == 0 ? hidden + embed : hidden, hidden)));
-    fc = register_module("fc", std::make_shared<nn::Linear>(hidden, s.vocab_tgt));
-  }
-  // src (S, B), src_pad (B, S), dec_in (T, B) -> logits (T, B, vocab_tgt)
-  Tensor forward(const IndexArray& src, const Mask& src_pad, const IndexArray& dec_in) {
-    auto encoded = encoder->forward(encoder_embedding->forward(src));
-    auto values = tg::transpose(encoded.output, 0, 1);
-    auto keys = attention->W_k->forward(values);
-    std::vector<Tensor> state;
-    for (std::size_t i = 0; i < decoder->size(); ++i) state.push_back(tg::select(encoded.h_n, 0, i));
-    auto embedded = decoder_embedding->forward(dec_in);
-    std::vector<Tensor> outputs;
-    for (std::size_t t = 0; t < dec_in.shape(0); ++t) {
-      auto x = tg::concat({attention->forward(state.back(), keys, values, src_pad), tg::select(embedded, 0, t)}, -1);
-      for (std::size_t i = 0; i < decoder->size(); ++i) {
-        state[i] = decoder->at<nn::GRUCell>(i)->forward(x, state[i]);
-        x = state[i];
-      }
-      outputs.push_back(x);
-    }
-    return fc->forward(tg::stack(outputs, 0));
-  }
-  std::shared_ptr<nn::Embedding> encoder_embedding, decoder_embedding;
-  std::shared_ptr<nn::GRU> encoder;
-  std::shared_ptr<AdditiveAttention> attention;
-  std::shared_ptr<nn::ModuleList> decoder;
-  std::shared_ptr<nn::Linear> fc;
-};
 
 /// Forward, loss, backward, clipping to 1.0 and one Adam step; returns the loss.
 template <class Loss>
 std::function<double()> training_step(std::shared_ptr<nn::Module> model, Loss loss_fn) {
-  init_parameters(*model);
   auto params = model->named_parameters();
   auto adam = std::make_shared<tg::optim::Adam>(params, tg::optim::AdamOptions(1e-3));
   return [model, params, adam, loss_fn]() mutable {
@@ -110,30 +52,88 @@ std::function<double()> tagger_step(const std::string& workload) {
   auto model = std::make_shared<Tagger>(s);
   auto inputs = index_array(bench::random_ints(workload + ".inputs", n, s.vocab_in), shape);
   auto targets = index_array(bench::random_ints(workload + ".targets", n, s.vocab_out), shape);
+  init_parameters(*model);
   return training_step(model, [model, inputs, targets]() { return tg::cross_entropy(model->forward(inputs), targets); });
 }
 
-Mask valid_mask(const std::string& name, std::int64_t length, const bench::Seq2SeqSpec& s) {
-  const auto lengths = bench::valid_lengths(name, s);
-  auto mask = Mask::from_shape({static_cast<std::size_t>(s.batch), static_cast<std::size_t>(length)});
-  for (std::size_t b = 0; b < mask.shape(0); ++b)
-    for (std::size_t t = 0; t < mask.shape(1); ++t) mask(b, t) = static_cast<std::int64_t>(t) < lengths[b];
-  return mask;  // (B, length)
+/// The bench names of W5's parameters (bench::init_values' streams, and the PyTorch peer's names) by
+/// their names in the module model: the peers write a Seq2Seq struct of their own, whose decoder is
+/// one GRUCell per layer and whose output layer is `fc`.
+std::map<std::string, std::string> w5_bench_names(std::size_t layers) {
+  std::map<std::string, std::string> names{
+      {"encoder.embedding.weight", "encoder_embedding.weight"},
+      {"decoder.embedding.weight", "decoder_embedding.weight"},
+      {"decoder.attention.W_q.weight", "attention.W_q.weight"},
+      {"decoder.attention.W_k.weight", "attention.W_k.weight"},
+      {"decoder.attention.w_v.weight", "attention.w_v.weight"},
+      {"decoder.dense.weight", "fc.weight"},
+      {"decoder.dense.bias", "fc.bias"},
+  };
+  for (std::size_t l = 0; l < layers; ++l)
+    for (std::string p : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+      const std::string layer = std::to_string(l);
+      names["encoder.rnn." + p + "_l" + layer] = "encoder." + p + "_l" + layer;
+      names["decoder.rnn." + p + "_l" + layer] = "decoder." + layer + "." + p;
+    }
+  return names;
 }
 
+/// init_parameters through w5_bench_names; an unnamed parameter throws. The decoder's first layer
+/// reads [embedded; context] while the peers' reads [context; embedded] (same width, so the same
+/// stream): the columns of its weight_ih come swapped.
+void init_w5_parameters(nn::EncoderDecoder& model) {
+  const auto names = w5_bench_names(model.decoder->options.num_layers_);
+  const auto params = model.named_parameters();
+  if (params.size() != names.size())
+    tg::fail<tg::ValueError>("W5: the model has {} parameters, the bench names {}", params.size(), names.size());
+  const std::size_t embed = model.decoder->options.embed_size_, context = model.decoder->options.context_size_;
+  for (auto& [name, param] : params) {
+    const auto bench_name = names.find(name);
+    if (bench_name == names.end()) tg::fail<tg::ValueError>("W5: parameter {} has no bench name", name);
+    auto& data = param.data<float>();
+    const std::vector<std::int64_t> shape(data.shape().begin(), data.shape().end());
+    xt::xarray<float> values = xt::adapt(bench::init_values(bench_name->second, shape), data.shape());
+    if (name == "decoder.rnn.weight_ih_l0")  // peer columns [context | embedded] -> [embedded | context]
+      values = xt::concatenate(xt::xtuple(xt::view(values, xt::all(), xt::range(context, context + embed)),
+                                          xt::view(values, xt::all(), xt::range(0, context))), 1);
+    std::copy(values.begin(), values.end(), data.begin());
+  }
+}
+
+nn::Lengths w5_lengths(const std::string& name, const bench::Seq2SeqSpec& s) {
+  const auto lengths = bench::valid_lengths(name, s);
+  return std::vector<std::size_t>(lengths.begin(), lengths.end());
+}
+
+/// W5: GRU encoder; GRU decoder stepped one token at a time with additive attention, starting from
+/// the encoder's final state.
 std::function<double()> seq2seq_step() {
   const auto& s = bench::kW5;
+  const auto embed = static_cast<std::size_t>(s.embed), hidden = static_cast<std::size_t>(s.hidden);
+  const auto layers = static_cast<std::size_t>(s.layers);
+  auto encoder =
+      std::make_shared<nn::Seq2SeqEncoder>(nn::Seq2SeqEncoderOptions(s.vocab_src, embed, hidden).num_layers(layers));
+  auto decoder = std::make_shared<nn::Seq2SeqAttentionDecoder>(
+      nn::Seq2SeqDecoderOptions(s.vocab_tgt, embed, hidden, encoder->output_size()).num_layers(layers));
+  auto model = std::make_shared<nn::EncoderDecoder>(encoder, decoder);
+  init_w5_parameters(*model);
+
   const auto batch = static_cast<std::size_t>(s.batch), tgt_len = static_cast<std::size_t>(s.tgt_len);
-  auto model = std::make_shared<Seq2Seq>(s);
   auto src = index_array(bench::random_ints("W5.source", static_cast<std::size_t>(s.src_len) * batch, s.vocab_src),
                          {static_cast<std::size_t>(s.src_len), batch});
   auto tgt = index_array(bench::random_ints("W5.target", tgt_len * batch, s.vocab_tgt), {tgt_len, batch});
   IndexArray dec_in = xt::concatenate(xt::xtuple(xt::full_like(xt::view(tgt, xt::range(0, 1)), s.bos),
                                                  xt::view(tgt, xt::range(0, tgt_len - 1))));
-  Mask src_pad = !valid_mask("W5.source_lengths", s.src_len, s);
-  Mask tgt_mask = xt::transpose(valid_mask("W5.target_lengths", s.tgt_len, s));  // (T, B)
-  return training_step(model, [model, src, src_pad, dec_in, tgt, tgt_mask]() {
-    return tg::cross_entropy(model->forward(src, src_pad, dec_in), tgt, tg::CrossEntropyOptions().with_mask(tgt_mask));
+  const nn::Lengths src_lengths = w5_lengths("W5.source_lengths", s);
+  const nn::Lengths tgt_lengths = w5_lengths("W5.target_lengths", s);
+  return training_step(model, [model, src, src_lengths, dec_in, tgt, tgt_lengths]() {
+    // As the peers, the encoder reads the whole padded source and only the attention skips the
+    // padding, so the lengths go to the decoder (model->forward(src, src_lengths, dec_in) would
+    // also stop the encoder at each source's end).
+    nn::EncoderOutput encoded = model->encoder->forward(src);
+    encoded.lengths = src_lengths;
+    nn::DecoderOutput out = model->decoder->forward(dec_in, model->decoder->init_state(encoded));
+    return nn::masked_cross_entropy(out.logits, tgt, tgt_lengths);
   });
 }
 
