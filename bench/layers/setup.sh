@@ -1,16 +1,10 @@
 #!/usr/bin/env bash
 # Installs the layer benchmark's oneDNN peer: Debian's libdnnl-dev (oneDNN 2.6.3 on bookworm), a
 # bench-only dependency. Called by bench/layers/run.sh; never by scripts/setup.sh or the library's
-# CMake. Does nothing when the headers are already there.
+# CMake (it asks scripts/setup.sh, which installs only what is missing).
 set -euo pipefail
-header=/usr/include/oneapi/dnnl/dnnl.hpp
-if [ ! -f "$header" ]; then
-  sudo=()
-  [ "$(id -u)" = 0 ] || sudo=(sudo)
-  # A fresh container may have no package lists yet.
-  apt-cache show libdnnl-dev >/dev/null 2>&1 || "${sudo[@]}" apt-get update
-  "${sudo[@]}" apt-get install -y --no-install-recommends libdnnl-dev
-fi
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+"$root/scripts/setup.sh" libdnnl-dev python3-torch
 # onednn_layers.cpp uses oneDNN 2.x's operation descriptors (dnnl::lstm_forward::desc), gone in 3.0.
 version=$(awk '/define DNNL_VERSION_(MAJOR|MINOR|PATCH)/ {printf "%s%s", sep, $3; sep="."}' \
   /usr/include/oneapi/dnnl/dnnl_version.h)
