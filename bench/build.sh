@@ -13,6 +13,9 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$root")}" CCACHE_NOHASHDIR=1
 fi
 
+# The peers are bench-only dependencies: PyTorch for Python (the runner itself runs on it) and LibTorch.
+"$root/scripts/setup.sh" python3-torch $([ "$what" != tapegrad ] && echo libtorch-dev)
+
 build="${TAPEGRAD_BENCH_BUILD_DIR:-$root/build-bench}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \
   -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF "${launcher[@]}" >/dev/null

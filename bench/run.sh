@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark in one command: builds tapegrad and the LibTorch peer, measures the sgemm peak, runs
-# W1-W6 for tapegrad, PyTorch (Python) and LibTorch (C++) on 1 and 2 cores, interleaved over
+# W1-W7 for tapegrad, PyTorch (Python) and LibTorch (C++) on 1 and 2 cores, interleaved over
 # repeated rounds, and prints one Markdown table (bench/runner.py). Exits non-zero if a run fails,
 # a loss does not decrease, or the implementations disagree on the first step's loss.
 #
-#   bench/run.sh                                   # everything: 2 rounds x 20 steps (~25 min when quiet)
+#   bench/run.sh                                   # everything: 2 rounds x 20 steps (~50 min when quiet, half of it W7)
 #   bench/run.sh --quick                           # W1, W5, W6, 1 round x 10 steps (a few minutes)
 #   bench/run.sh --workloads W1,W4 --steps 30 --rounds 3 --cores 2 --impls tapegrad,pytorch
+#   bench/run.sh --workloads W7                    # ELMo's biLM alone
 #   bench/run.sh --decoding [options]              # the decoding benchmark instead (bench/decoding/run.sh:
 #                                                  # greedy and beam-5 sentences/s with W5's model)
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Runs W1-W6 for tapegrad, PyTorch (Python) and LibTorch (C++) interleaved, and prints one Markdown table.
+"""Runs W1-W7 for tapegrad, PyTorch (Python) and LibTorch (C++) interleaved, and prints one Markdown table.
 
 Called by bench/run.sh after it has built the programs. Every round runs, for each workload and core
 budget, each implementation once, rotating their order between rounds, so that the machine's drift
@@ -8,7 +8,7 @@ pooled before taking the median. The 1- and 2-thread sgemm peaks are measured in
 before and after the workloads, and the higher figure is the ceiling.
 
 Checks, each of which makes the exit status non-zero: every run exits cleanly and prints its JSON
-line, the loss decreases from the first step to the last (W1-W5), and the implementations agree on
+line, the loss decreases from the first step to the last (all but W6), and the implementations agree on
 the first step's loss (same sizes, data, initial parameters and loss).
 """
 import argparse
@@ -39,7 +39,7 @@ def parse_args():
     p.add_argument("--libtorch", required=True, help="the libtorch_workloads program")
     p.add_argument("--pytorch", required=True, help="bench/pytorch/workloads.py")
     p.add_argument("--sgemm", required=True, help="the sgemm_peak program")
-    p.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6")
+    p.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,W7")
     p.add_argument("--impls", default="tapegrad,pytorch,libtorch")
     p.add_argument("--cores", default="1,2", help="core budgets to run: 1, 2 or 1,2")
     p.add_argument("--steps", type=int, default=20, help="timed steps per run")
@@ -175,7 +175,9 @@ def print_tables(args, workloads, impls, budgets, times, rss, first_loss, peaks,
                 print("| " + " | ".join(row) + " |")
         print(f"\nGFLOP per step (analytical, 2mnk per product, forward x3): "
               + ", ".join(f"{w} {step_gflop(w):.2f}" for w in trained)
-              + ". W5 projects the attention keys once per batch in all three implementations.")
+              + ". W5 projects the attention keys once per batch in all three implementations."
+              + (" W7 counts the character convolutions, highway, projection, both directions' LSTMs with their"
+                 " projections and the shared softmax." if "W7" in trained else ""))
     if "W6" in workloads:
         print(f"\nW6, a chain of {W6['ops']} elementwise ops on a 1x{W6['width']} tensor, forward + backward: "
               "microseconds per op, median (min-max)\n")

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tapegrad needs, only those that are missing.
+#   scripts/setup.sh                  # what the library, its tests and examples need
+#   scripts/setup.sh PACKAGE...       # that and more: bench/ asks for its peers this way
 set -euo pipefail
-packages=(build-essential cmake pkg-config
+packages=("$@"
+  build-essential cmake pkg-config
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   libtbb-dev libfmt-dev googletest libgtest-dev libcli11-dev zlib1g-dev
   nlohmann-json3-dev  # options.json of AllenNLP's ELMo models (header-only)

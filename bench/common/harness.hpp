@@ -1,5 +1,5 @@
 #pragma once
-// What the C++ benchmark programs share (bench/tapegrad and bench/libtorch): the sizes of W1-W6,
+// What the C++ benchmark programs share (bench/tapegrad and bench/libtorch): the sizes of W1-W7,
 // the deterministic data and parameter values, the command line, the timed loop and its JSON line.
 // bench/pytorch/workloads.py mirrors this file; the runner checks that the three implementations
 // report the same first-step loss, which they only do if sizes, data, init and loss all agree.
@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -41,6 +42,16 @@ struct ChainSpec {
   std::int64_t ops, width;
 };
 
+/// W7: ELMo's biLM (AllenNLP's 2x1024_128_2048cnn_1xhighway) with a word softmax shared by both
+/// directions; character ids (batch, seq, max_chars) in [1, n_characters), all tokens valid.
+struct BiLmSpec {
+  std::int64_t char_embed;
+  std::array<std::array<std::int64_t, 2>, 7> filters;  // (width, count); 2048 in all
+  std::int64_t n_highway, projection, cell, layers;
+  double cell_clip, proj_clip;
+  std::int64_t max_chars, n_characters, vocab, batch, seq;
+};
+
 inline TaggerSpec tagger_spec(std::string_view workload) {
   if (workload == "W1") return {true, 65, 64, 256, 2, false, 65, 32, 64};
   if (workload == "W2") return {false, 65, 64, 256, 2, false, 65, 32, 64};
@@ -50,6 +61,8 @@ inline TaggerSpec tagger_spec(std::string_view workload) {
 }
 inline constexpr Seq2SeqSpec kW5{1000, 1000, 256, 256, 2, 64, 10, 10, 5, 10, 1};
 inline constexpr ChainSpec kW6{2000, 16};
+inline constexpr BiLmSpec kW7{16, {{{1, 32}, {2, 32}, {3, 64}, {4, 128}, {5, 256}, {6, 512}, {7, 1024}}},
+                              1, 128, 1024, 2, 3.0, 3.0, 50, 262, 10000, 32, 20};
 
 // ---- deterministic values --------------------------------------------------------------------
 
@@ -129,7 +142,7 @@ inline Args parse_args(int argc, char** argv, const std::vector<std::string>& co
       if (!list.empty()) list += '|';
       list += c;
     }
-    std::fprintf(stderr, "%s: %s\nusage: %s --workload W1..W6 --steps N --warmup N --threads-config %s\n",
+    std::fprintf(stderr, "%s: %s\nusage: %s --workload W1..W7 --steps N --warmup N --threads-config %s\n",
                  argv[0], why.c_str(), argv[0], list.c_str());
     std::exit(2);
   };

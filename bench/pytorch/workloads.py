@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""W1-W6 (docs: bench/WORKLOADS.md) in PyTorch, as a PyTorch user writes them.
+"""W1-W7 (docs: bench/WORKLOADS.md) in PyTorch, as a PyTorch user writes them.
 
     OPENBLAS_NUM_THREADS is set from --threads-config before torch is imported, so run it directly:
     /usr/bin/python3 bench/pytorch/workloads.py --workload W1 --steps 20 --warmup 5 --threads-config best2
@@ -22,7 +22,7 @@ BLAS_THREADS = {"1T": "1", "best2": "2"}
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--workload", default="W1", choices=["W1", "W2", "W3", "W4", "W5", "W6"])
+    p.add_argument("--workload", default="W1", choices=["W1", "W2", "W3", "W4", "W5", "W6", "W7"])
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--threads-config", default="1T", choices=sorted(BLAS_THREADS))
@@ -40,7 +40,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from specs import TAGGERS, W5, W6  # noqa: E402
+from specs import TAGGERS, W5, W6, W7  # noqa: E402
 
 # ---- deterministic values, as bench/common/harness.hpp ----------------------------------------
 M64 = (1 << 64) - 1
@@ -138,6 +138,132 @@ class Seq2Seq(nn.Module):
         return self.fc(torch.stack(outputs))
 
 
+# W7: ELMo's biLM as AllenNLP writes it (allennlp/modules/elmo.py, elmo_lstm.py, highway.py,
+# lstm_cell_with_projection.py), with its module names, so that the parameters are named as tapegrad's
+# nn::ElmoBiLm's; every sentence is full length, so the stacks need no sorting by length.
+class Highway(nn.Module):
+    """y = g * x + (1 - g) * relu(p[:size]), g = sigmoid(p[size:]), p = x W^T + b; as allennlp.modules.Highway."""
+
+    def __init__(self, size, num_layers):
+        super().__init__()
+        self._layers = nn.ModuleList([nn.Linear(size, 2 * size) for _ in range(num_layers)])
+
+    def forward(self, x):
+        for layer in self._layers:
+            nonlinear, gate = layer(x).chunk(2, dim=-1)
+            gate = torch.sigmoid(gate)
+            x = gate * x + (1 - gate) * F.relu(nonlinear)
+        return x
+
+
+class CharacterEncoder(nn.Module):
+    """Character ids (N, T, max_chars) -> token vectors (N, T, projection): embedding, one Conv1d per filter
+    width max-pooled over the characters and relu'd, highway, projection (AllenNLP's _ElmoCharacterEncoder)."""
+
+    def __init__(self, s):
+        super().__init__()
+        self._char_embedding_weights = nn.Parameter(torch.zeros(s["n_characters"], s["char_embed"]))
+        for i, (width, count) in enumerate(s["filters"]):
+            self.add_module(f"char_conv_{i}", nn.Conv1d(s["char_embed"], count, kernel_size=width))
+        self.num_filters = len(s["filters"])
+        filters = sum(count for _, count in s["filters"])
+        self._highways = Highway(filters, s["n_highway"])
+        self._projection = nn.Linear(filters, s["projection"])
+
+    def forward(self, char_ids):
+        n, steps, chars = char_ids.shape
+        # Id 0 is an absent token's (padding_idx: its row gets no gradient).
+        embedded = F.embedding(char_ids.reshape(-1, chars), self._char_embedding_weights, padding_idx=0).transpose(1, 2)
+        convs = []
+        for i in range(self.num_filters):
+            convolved, _ = torch.max(getattr(self, f"char_conv_{i}")(embedded), dim=-1)
+            convs.append(F.relu(convolved))
+        return self._projection(self._highways(torch.cat(convs, dim=-1))).view(n, steps, -1)
+
+
+class LstmCellWithProjection(nn.Module):
+    """One direction of one layer: an LSTM whose cell is clipped and whose output is projected and clipped."""
+
+    def __init__(self, input_size, hidden_size, cell_size, go_forward, cell_clip, proj_clip):
+        super().__init__()
+        self.cell_size, self.hidden_size, self.go_forward = cell_size, hidden_size, go_forward
+        self.cell_clip, self.proj_clip = cell_clip, proj_clip
+        self.input_linearity = nn.Linear(input_size, 4 * cell_size, bias=False)
+        self.state_linearity = nn.Linear(hidden_size, 4 * cell_size, bias=True)
+        self.state_projection = nn.Linear(cell_size, hidden_size, bias=False)
+
+    def forward(self, x):  # (L, N, input_size), every sequence L long -> (L, N, hidden_size)
+        steps, batch = x.shape[0], x.shape[1]
+        projected_input = self.input_linearity(x)  # every step's input product at once
+        memory = x.new_zeros(batch, self.cell_size)
+        state = x.new_zeros(batch, self.hidden_size)
+        outputs = [None] * steps
+        for t in (range(steps) if self.go_forward else reversed(range(steps))):
+            i, f, g, o = (projected_input[t] + self.state_linearity(state)).chunk(4, dim=-1)
+            memory = torch.sigmoid(i) * torch.tanh(g) + torch.sigmoid(f) * memory
+            if self.cell_clip:
+                memory = torch.clamp(memory, -self.cell_clip, self.cell_clip)
+            state = self.state_projection(torch.sigmoid(o) * torch.tanh(memory))
+            if self.proj_clip:
+                state = torch.clamp(state, -self.proj_clip, self.proj_clip)
+            outputs[t] = state
+        return torch.stack(outputs)
+
+
+class ElmoLstm(nn.Module):
+    """Forward and backward stacks that never mix, residual from the second layer on; (L, N, P) -> per layer (L, N, 2P)."""
+
+    def __init__(self, s):
+        super().__init__()
+        self.num_layers = s["layers"]
+        p = s["projection"]
+        for k in range(self.num_layers):
+            for go_forward in (True, False):
+                self.add_module(f"{'forward' if go_forward else 'backward'}_layer_{k}", LstmCellWithProjection(
+                    p, p, s["cell"], go_forward, s["cell_clip"], s["proj_clip"]))
+
+    def forward(self, x):
+        forward_sequence = backward_sequence = x
+        outputs = []
+        for k in range(self.num_layers):
+            forward_cache, backward_cache = forward_sequence, backward_sequence
+            forward_sequence = getattr(self, f"forward_layer_{k}")(forward_sequence)
+            backward_sequence = getattr(self, f"backward_layer_{k}")(backward_sequence)
+            if k != 0:
+                forward_sequence = forward_sequence + forward_cache
+                backward_sequence = backward_sequence + backward_cache
+            outputs.append(torch.cat([forward_sequence, backward_sequence], -1))
+        return outputs
+
+
+class BiLm(nn.Module):
+    """W7: token encoder -> ElmoLstm -> a softmax shared by both directions; loss 0.5 * (CE_forward + CE_backward)."""
+
+    def __init__(self, s):
+        super().__init__()
+        self._token_embedder = CharacterEncoder(s)
+        self._elmo_lstm = ElmoLstm(s)
+        self.softmax = nn.Linear(s["projection"], s["vocab"])
+        self.p, self.vocab = s["projection"], s["vocab"]
+
+    def forward(self, char_ids, targets):  # (N, T, max_chars), (N, T) -> loss
+        top = self._elmo_lstm(self._token_embedder(char_ids).transpose(0, 1))[-1]  # (T, N, 2P), time-major
+        words = targets.t()
+        # The forward stack at t predicts word t + 1, the backward one at t word t - 1.
+        forward = F.cross_entropy(self.softmax(top[:-1, :, :self.p]).reshape(-1, self.vocab), words[1:].reshape(-1))
+        backward = F.cross_entropy(self.softmax(top[1:, :, self.p:]).reshape(-1, self.vocab), words[:-1].reshape(-1))
+        return 0.5 * (forward + backward)
+
+
+def bilm_problem():
+    s = W7
+    model = BiLm(s)
+    # Every token present (no id 0): all sentences are seq long.
+    char_ids = random_ints("W7.characters", (s["batch"], s["seq"], s["max_chars"]), s["n_characters"] - 1) + 1
+    targets = random_ints("W7.targets", (s["batch"], s["seq"]), s["vocab"])
+    return model, lambda: model(char_ids, targets)
+
+
 def tagger_problem(workload):
     lstm, vocab_in, embed, hidden, layers, bidir, vocab_out, batch, seq = TAGGERS[workload]
     model = Tagger(lstm, vocab_in, embed, hidden, layers, bidir, vocab_out)
@@ -209,6 +335,10 @@ def main():
     torch.set_num_threads(1)
     if ARGS.workload == "W6":
         step = chain_step()
+    elif ARGS.workload == "W7":
+        model, loss_fn = bilm_problem()
+        init_parameters(model)
+        step = training_step(model, loss_fn)
     else:
         model, loss_fn = tagger_problem(ARGS.workload) if ARGS.workload in TAGGERS else seq2seq_problem()
         init_parameters(model)

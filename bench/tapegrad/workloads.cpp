@@ -1,4 +1,4 @@
-// W1-W6 (docs: bench/WORKLOADS.md) written with tapegrad's public API as a user writes
+// W1-W7 (docs: bench/WORKLOADS.md) written with tapegrad's public API as a user writes
 // them; the same models, data and initial parameters as bench/pytorch/workloads.py and
 // bench/libtorch/workloads.cpp.
 //
@@ -11,6 +11,7 @@
 
 #include "autograd/ops.hpp"
 #include "autograd/threads.hpp"
+#include "nn/elmo_bilm.hpp"
 #include "nn/masking.hpp"
 #include "nn/seq2seq.hpp"
 #include "optim/adam.hpp"
@@ -102,6 +103,38 @@ std::function<double()> chain_step() {
   };
 }
 
+/// W7: ELMo's biLM in AllenNLP's small published configuration (2x1024_128_2048cnn_1xhighway), trained
+/// with a word softmax shared by both directions: loss 0.5 * (CE_forward + CE_backward).
+std::function<double()> bilm_step() {
+  const auto& s = bench::kW7;
+  const auto batch = static_cast<std::size_t>(s.batch), seq = static_cast<std::size_t>(s.seq);
+  const auto chars = static_cast<std::size_t>(s.max_chars);
+  std::vector<std::pair<std::size_t, std::size_t>> filters;
+  for (const auto& f : s.filters) filters.emplace_back(static_cast<std::size_t>(f[0]), static_cast<std::size_t>(f[1]));
+  nn::ElmoOptions options;
+  options.char_cnn.embedding_dim(static_cast<std::size_t>(s.char_embed))
+      .filters(filters)
+      .n_highway(static_cast<std::size_t>(s.n_highway))
+      .projection_dim(static_cast<std::size_t>(s.projection))
+      .activation(nn::ElmoActivation::Relu)
+      .n_characters(static_cast<std::size_t>(s.n_characters))
+      .max_characters_per_token(chars);
+  options.lstm.dim(static_cast<std::size_t>(s.cell))
+      .projection_dim(static_cast<std::size_t>(s.projection))
+      .n_layers(static_cast<std::size_t>(s.layers))
+      .cell_clip(s.cell_clip)
+      .proj_clip(s.proj_clip)
+      .use_skip_connections(true);
+  options.vocab_size(static_cast<std::size_t>(s.vocab));
+  auto model = std::make_shared<nn::ElmoBiLm>(options);
+  // Every token present (no id 0, the id of an absent token): all sentences are seq long.
+  auto ids = bench::random_ints("W7.characters", batch * seq * chars, s.n_characters - 1);
+  for (auto& id : ids) ++id;
+  auto char_ids = index_array(ids, {batch, seq, chars});
+  auto targets = index_array(bench::random_ints("W7.targets", batch * seq, s.vocab), {batch, seq});
+  return training_step(model, [model, char_ids, targets]() { return model->loss(char_ids, targets); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,6 +143,7 @@ int main(int argc, char** argv) {
   std::function<double()> step;
   if (args.workload == "W5") step = seq2seq_step();
   else if (args.workload == "W6") step = chain_step();
+  else if (args.workload == "W7") step = bilm_step();
   else step = tagger_step(args.workload);
   bench::run_and_report("tapegrad", args, step);
 }
