@@ -8,6 +8,8 @@
 #   bench/run.sh --quick                           # W1, W5, W6, 1 round x 10 steps (a few minutes)
 #   bench/run.sh --workloads W1,W4 --steps 30 --rounds 3 --cores 2 --impls tapegrad,pytorch
 #   bench/run.sh --workloads W7                    # ELMo's biLM alone
+#   bench/run.sh --decoding [options]              # the decoding benchmark instead (bench/decoding/run.sh:
+#                                                  # greedy and beam-5 sentences/s with W5's model)
 #
 # Options after --quick are passed on and override it. The JSON line of every run is appended to
 # build-bench/bench-raw.jsonl.
@@ -15,6 +17,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${TAPEGRAD_BENCH_BUILD_DIR:-$root/build-bench}"
 libtorch_build="${LIBTORCH_BENCH_BUILD_DIR:-$root/build-libtorch}"
+
+if [ "${1:-}" = --decoding ]; then
+  shift
+  exec "$root/bench/decoding/run.sh" "$@"
+fi
 
 args=()
 if [ "${1:-}" = --quick ]; then

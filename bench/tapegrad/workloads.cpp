@@ -6,6 +6,7 @@
 //
 // "1T" = tg::set_num_threads(1), "2T" = tg::set_num_threads(2) (TBB and BLAS share the cores).
 #include "harness.hpp"
+#include "seq2seq_w5.hpp"
 #include "tagger.hpp"
 
 #include "autograd/ops.hpp"
@@ -18,7 +19,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -57,50 +57,6 @@ std::function<double()> tagger_step(const std::string& workload) {
   return training_step(model, [model, inputs, targets]() { return tg::cross_entropy(model->forward(inputs), targets); });
 }
 
-/// The bench names of W5's parameters (bench::init_values' streams, and the PyTorch peer's names) by
-/// their names in the module model: the peers write a Seq2Seq struct of their own, whose decoder is
-/// one GRUCell per layer and whose output layer is `fc`.
-std::map<std::string, std::string> w5_bench_names(std::size_t layers) {
-  std::map<std::string, std::string> names{
-      {"encoder.embedding.weight", "encoder_embedding.weight"},
-      {"decoder.embedding.weight", "decoder_embedding.weight"},
-      {"decoder.attention.W_q.weight", "attention.W_q.weight"},
-      {"decoder.attention.W_k.weight", "attention.W_k.weight"},
-      {"decoder.attention.w_v.weight", "attention.w_v.weight"},
-      {"decoder.dense.weight", "fc.weight"},
-      {"decoder.dense.bias", "fc.bias"},
-  };
-  for (std::size_t l = 0; l < layers; ++l)
-    for (std::string p : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
-      const std::string layer = std::to_string(l);
-      names["encoder.rnn." + p + "_l" + layer] = "encoder." + p + "_l" + layer;
-      names["decoder.rnn." + p + "_l" + layer] = "decoder." + layer + "." + p;
-    }
-  return names;
-}
-
-/// init_parameters through w5_bench_names; an unnamed parameter throws. The decoder's first layer
-/// reads [embedded; context] while the peers' reads [context; embedded] (same width, so the same
-/// stream): the columns of its weight_ih come swapped.
-void init_w5_parameters(nn::EncoderDecoder& model) {
-  const auto names = w5_bench_names(model.decoder->options.num_layers_);
-  const auto params = model.named_parameters();
-  if (params.size() != names.size())
-    tg::fail<tg::ValueError>("W5: the model has {} parameters, the bench names {}", params.size(), names.size());
-  const std::size_t embed = model.decoder->options.embed_size_, context = model.decoder->options.context_size_;
-  for (auto& [name, param] : params) {
-    const auto bench_name = names.find(name);
-    if (bench_name == names.end()) tg::fail<tg::ValueError>("W5: parameter {} has no bench name", name);
-    auto& data = param.data<float>();
-    const std::vector<std::int64_t> shape(data.shape().begin(), data.shape().end());
-    xt::xarray<float> values = xt::adapt(bench::init_values(bench_name->second, shape), data.shape());
-    if (name == "decoder.rnn.weight_ih_l0")  // peer columns [context | embedded] -> [embedded | context]
-      values = xt::concatenate(xt::xtuple(xt::view(values, xt::all(), xt::range(context, context + embed)),
-                                          xt::view(values, xt::all(), xt::range(0, context))), 1);
-    std::copy(values.begin(), values.end(), data.begin());
-  }
-}
-
 nn::Lengths w5_lengths(const std::string& name, const bench::Seq2SeqSpec& s) {
   const auto lengths = bench::valid_lengths(name, s);
   return std::vector<std::size_t>(lengths.begin(), lengths.end());
@@ -110,14 +66,7 @@ nn::Lengths w5_lengths(const std::string& name, const bench::Seq2SeqSpec& s) {
 /// the encoder's final state.
 std::function<double()> seq2seq_step() {
   const auto& s = bench::kW5;
-  const auto embed = static_cast<std::size_t>(s.embed), hidden = static_cast<std::size_t>(s.hidden);
-  const auto layers = static_cast<std::size_t>(s.layers);
-  auto encoder =
-      std::make_shared<nn::Seq2SeqEncoder>(nn::Seq2SeqEncoderOptions(s.vocab_src, embed, hidden).num_layers(layers));
-  auto decoder = std::make_shared<nn::Seq2SeqAttentionDecoder>(
-      nn::Seq2SeqDecoderOptions(s.vocab_tgt, embed, hidden, encoder->output_size()).num_layers(layers));
-  auto model = std::make_shared<nn::EncoderDecoder>(encoder, decoder);
-  init_w5_parameters(*model);
+  auto model = bench::tapegrad::make_w5_model(s);
 
   const auto batch = static_cast<std::size_t>(s.batch), tgt_len = static_cast<std::size_t>(s.tgt_len);
   auto src = index_array(bench::random_ints("W5.source", static_cast<std::size_t>(s.src_len) * batch, s.vocab_src),
