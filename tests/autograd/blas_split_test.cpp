@@ -4,12 +4,16 @@
 // gives the same bytes on 1 thread (the blocks in order) and on 2 and 4 (the blocks at once),
 // including the output layer's weight gradient of issue #12 (71 x 64 over 1,120 positions), and a
 // product inside one of several tasks, which stays one call. Double products are never split.
+//
+// Products with one row or one column of C go to gemv instead (no packing of the other operand):
+// every transpose, stride and beta against the definition, and the same bits when they are split.
 #include "support/support.hpp"
 
 #include <autograd/ops/blas.hpp>
 #include <autograd/threads.hpp>
 
 #include <cstring>
+#include <limits>
 #include <random>
 
 namespace tg {
@@ -67,12 +71,47 @@ void expect_same_bits_on_any_thread_count(std::initializer_list<Product> product
 // Split by rows (m >= n), by columns, with uneven and unaligned block edges.
 const auto kProducts = {Product{71, 64, 1120}, Product{2048, 256, 64}, Product{70, 3000, 200},
                         Product{1001, 333, 97}, Product{1239, 1118, 652}, Product{311, 298, 162},
-                        Product{137, 1500, 41}};
+                        Product{137, 1500, 41}, Product{1, 20000, 512}, Product{20000, 1, 512}};
 
 TEST(BlasSplit, FloatProductsAreBitIdenticalOnAnyThreadCount) { expect_same_bits_on_any_thread_count<float>(kProducts); }
 TEST(BlasSplit, DoubleProductsAreBitIdenticalOnAnyThreadCount) { expect_same_bits_on_any_thread_count<double>(kProducts); }
 TEST(BlasSplit, AProductInsideOneOfSeveralTasksIsBitIdenticalOnAnyThreadCount) {
   expect_same_bits_on_any_thread_count<float>({Product{71, 64, 1120}}, true);
+}
+
+/// One-row and one-column products against the definition, summed in long double, with operands
+/// and C inside larger row-major arrays (leading dimensions wider than the product).
+template <class T>
+void expect_matrix_vector_products_to_match_the_definition(T tolerance) {
+  for (const Product& p : {Product{1, 37, 53}, Product{29, 1, 41}, Product{1, 1, 17}, Product{1, 300, 1}})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (T beta : {T(0), T(0.5)}) {
+          const std::size_t pad = 3, lda = (ta ? p.m : p.k) + pad, ldb = (tb ? p.k : p.n) + pad, ldc = p.n + pad;
+          const auto a = random_values<T>((ta ? p.k : p.m) * lda, 1), b = random_values<T>((tb ? p.n : p.k) * ldb, 2);
+          std::vector<T> c = random_values<T>(p.m * ldc, 3);
+          std::vector<T> expected = c;
+          for (std::size_t r = 0; r < p.m; ++r)
+            for (std::size_t col = 0; col < p.n; ++col) {
+              long double sum = 0;
+              for (std::size_t q = 0; q < p.k; ++q)
+                sum += static_cast<long double>(ta ? a[q * lda + r] : a[r * lda + q]) *
+                       static_cast<long double>(tb ? b[col * ldb + q] : b[q * ldb + col]);
+              T& e = expected[r * ldc + col];
+              e = static_cast<T>(0.75L * sum + (beta == T(0) ? 0.0L : static_cast<long double>(beta) * e));
+              // beta = 0: C is written, never read (BLAS's rule), so garbage in it must not leak out.
+              if (beta == T(0)) c[r * ldc + col] = std::numeric_limits<T>::quiet_NaN();
+            }
+          detail::gemm<T>(ta, tb, p.m, p.n, p.k, T(0.75), a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+          for (std::size_t j = 0; j < c.size(); ++j)
+            EXPECT_NEAR(c[j], expected[j], tolerance) << p.m << "x" << p.n << "x" << p.k << " ta=" << ta
+                                                      << " tb=" << tb << " beta=" << beta << " at " << j;
+        }
+}
+
+TEST(Blas, OneRowAndOneColumnProductsMatchTheDefinition) {
+  expect_matrix_vector_products_to_match_the_definition<float>(1e-5f);
+  expect_matrix_vector_products_to_match_the_definition<double>(1e-13);
 }
 
 }  // namespace
