@@ -276,11 +276,7 @@ void Trainer::save(const std::string& dir) const {
   // The epoch's loss sum in the shortest text that reads back to the same double.
   file << steps_ << '\n' << batches_.state().str() << '\n' << sample_generator_.state() << '\n' << streams[0] << '\n'
        << fmt::format("{} {} {}", epoch_loss_sum_, epoch_batches_, epoch_ended_ ? 1 : 0) << '\n';
-  // Data-parallel runs: the number of replicas, and the random streams of ranks 1, 2, ...
-  if (streams.size() > 1) {
-    file << "replicas " << streams.size() << '\n';
-    for (std::size_t r = 1; r < streams.size(); ++r) file << streams[r] << '\n';
-  }
+  write_replica_streams(file, streams);
   file.close();
   if (!file) fail<IoError>("Trainer::save: cannot write {}", tmp);
   std::filesystem::rename(tmp, dir + "/checkpoint.txt");
@@ -292,48 +288,21 @@ void Trainer::require_checkpoint(const std::string& dir) {
 }
 
 void Trainer::resume(const std::string& dir) {
-  // Rank 0 reads the files (the other replicas may run on hosts without them) and sends them on.
-  const bool reader = replicas_->rank() == 0;
-  std::string text;
-  if (reader) {
-    require_checkpoint(dir);
-    std::ifstream file(dir + "/checkpoint.txt");
-    if (!file) fail<IoError>("Trainer::resume: cannot read {}/checkpoint.txt", dir);
-    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  }
-  replicas_->broadcast(text);
+  if (replicas_->rank() == 0) require_checkpoint(dir);
+  const std::string text = read_on_rank0(*replicas_, dir + "/checkpoint.txt");
   std::istringstream lines(text);
-  std::string steps, data_state, sample_state, global_state, epoch_line, replicas_line;
+  std::string steps, data_state, sample_state, global_state, epoch_line;
   if (!std::getline(lines, steps) || !std::getline(lines, data_state) || !std::getline(lines, sample_state) ||
       !std::getline(lines, global_state) || !std::getline(lines, epoch_line) || steps.empty() ||
       steps.find_first_not_of("0123456789") != std::string::npos)
     fail<IoError>("Trainer::resume: {}/checkpoint.txt is malformed", dir);
-  std::size_t writers = 1;  // a checkpoint without a "replicas N" line was written by one process
-  if (std::getline(lines, replicas_line)) {
-    std::istringstream in(replicas_line);
-    std::string word;
-    if (!(in >> word >> writers) || word != "replicas")
-      fail<IoError>("Trainer::resume: {}/checkpoint.txt: malformed line '{}'", dir, replicas_line);
-  }
-  const auto size = static_cast<std::size_t>(replicas_->size());
-  if (writers != size)
-    fail<ValueError>("--resume: the run in {} was trained by {} process{} and this is {}; each process's rows of the "
-                     "batch and its random stream are part of the checkpoint, so continue it {}",
-                     dir, writers, writers == 1 ? "" : "es", size,
-                     writers == 1 ? "without mpirun" : fmt::format("with mpirun -np {}", writers));
-  for (int r = 1; r <= replicas_->rank(); ++r)
-    if (!std::getline(lines, global_state))
-      fail<IoError>("Trainer::resume: {}/checkpoint.txt: no random stream for rank {}", dir, r);
+  global_state = read_replica_stream(lines, global_state, *replicas_, dir);
   std::istringstream epoch_in(epoch_line);
   int ended = 0;
   if (!(epoch_in >> epoch_loss_sum_ >> epoch_batches_ >> ended))
     fail<IoError>("Trainer::resume: {}/checkpoint.txt: malformed epoch loss '{}'", dir, epoch_line);
   epoch_ended_ = ended != 0;
-  const auto load = [&](const char* name) {
-    StateDict state = reader ? load_npz(dir + "/" + name) : StateDict{};
-    replicas_->broadcast(state);
-    return state;
-  };
+  const auto load = [&](const char* name) { return load_npz_on_rank0(*replicas_, dir + "/" + name); };
   model_->load_state_dict(load("model.npz"));
   optimizer_->load_state_dict(load("optimizer.npz"));
   const StateDict carry = load("carry.npz");

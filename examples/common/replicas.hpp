@@ -6,7 +6,9 @@
 #include <autograd/io/npz.hpp>
 #include <autograd/tensor.hpp>
 
+#include <istream>
 #include <memory>
+#include <ostream>
 #include <span>
 #include <string>
 #include <utility>
@@ -53,5 +55,23 @@ std::shared_ptr<Replicas> launch_replicas(int& argc, char**& argv);
 
 /// A single process (what launch_replicas gives outside mpirun).
 std::shared_ptr<Replicas> single_process();
+
+// ---- checkpoints of a data-parallel run ---------------------------------------------------------
+// Rank 0 writes and reads the files (the other replicas may run on hosts without them). Besides the
+// single-process lines, a checkpoint of N > 1 replicas ends with "replicas N" and the random streams
+// of ranks 1 .. N-1 (each draws its own dropout masks); it resumes only with N replicas.
+
+/// Rank 0's text of `path` on every replica (IoError on rank 0 if it cannot be read).
+std::string read_on_rank0(Replicas& replicas, const std::string& path);
+/// Rank 0's load_npz(path) on every replica.
+StateDict load_npz_on_rank0(Replicas& replicas, const std::string& path);
+/// Writes the "replicas N" line and the streams of ranks 1 .. N-1 of `streams` (every rank's, from
+/// gather); nothing for one process.
+void write_replica_streams(std::ostream& file, const std::vector<std::string>& streams);
+/// This replica's random stream from the rest of `dir`/checkpoint.txt (`rest`, after the
+/// single-process lines, whose stream is rank 0's): ValueError naming both counts if the checkpoint
+/// was written by another number of replicas, IoError if it is malformed.
+std::string read_replica_stream(std::istream& rest, const std::string& rank0_stream, const Replicas& replicas,
+                                const std::string& dir);
 
 }  // namespace tg::examples

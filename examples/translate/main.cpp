@@ -7,10 +7,16 @@
 //     translate --out runs/att --translate "i am cold ." --heatmap runs/att/cold.svg
 //     echo "he is calm ." | translate --out runs/att --translate - --beam 4
 //     translate --compare runs/s2s runs/att --out runs/compare     # BLEU by source length, both models
+//     scripts/mpirun.sh -np 2 translate --data ../shared/data/fra.txt --threads 1 --out runs/dp   # data-parallel
 #include "translate/program.hpp"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
-  return tg::examples::translate::run(std::vector<std::string>(argv + 1, argv + argc), std::cin, std::cout, std::cerr);
+  const auto replicas = tg::examples::launch_replicas(argc, argv);
+  const int code = tg::examples::translate::run(std::vector<std::string>(argv + 1, argv + argc), std::cin, std::cout,
+                                                std::cerr, replicas);
+  // A replica that failed alone would leave the others waiting in their next collective.
+  if (code != 0 && replicas->size() > 1) replicas->abort(code);
+  return code;
 }

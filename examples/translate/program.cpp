@@ -199,7 +199,13 @@ void print_bleu(const BleuReport& report, const Settings& s, std::ostream& err) 
                      report.sentences, s.model.model, s.text.beam);
 }
 
-void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out, std::ostream& err) {
+// Trains as `s` says, writing into s.train.out_dir (rank 0 of `replicas` only).
+void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out_stream, std::ostream& err_stream,
+           const std::shared_ptr<Replicas>& replicas) {
+  const bool leader = replicas->rank() == 0;
+  std::ostream discard(nullptr);  // the other replicas print nothing
+  std::ostream& out = leader ? out_stream : discard;
+  std::ostream& err = leader ? err_stream : discard;
   TrainingOptions& train = s.train;
   const std::string& dir = train.out_dir;
   const std::vector<RunOption> recorded = run_options(s);
@@ -220,7 +226,7 @@ void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out
   Data d = load_data(s, dir, train.resume);
   if (train.resume && d.hash != recorded_hash)
     fail<ValueError>("--resume: --data {} differs from the file the run in {} was trained on", train.data, dir);
-  if (!train.resume) {
+  if (!train.resume && leader) {
     std::filesystem::remove(dir + "/checkpoint.txt");  // a new run replaces the folder's
     d.train.source_vocab.save(dir + "/source_vocab.txt");
     d.train.target_vocab.save(dir + "/target_vocab.txt");
@@ -231,7 +237,11 @@ void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out
 
   Trainer trainer(make_model(d.train.source_vocab.size(), d.train.target_vocab.size(), s.model), d.train,
                   {.lr = train.lr, .clip = train.clip, .batch_size = train.batch_size, .num_steps = train.num_steps,
-                   .seed = train.seed});
+                   .seed = train.seed},
+                  replicas);
+  if (replicas->size() > 1)
+    err << fmt::format("translate: data-parallel on {} processes, each with its share of every batch of {} pairs\n",
+                       replicas->size(), train.batch_size);
   if (train.resume) {
     trainer.resume(dir);
     err << fmt::format("translate: resumed {} at step {}\n", dir, trainer.steps());
@@ -243,15 +253,18 @@ void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out
   const auto done = [&] { return train.steps ? trainer.steps() >= train.steps : trainer.epoch() >= train.epochs; };
   const std::size_t total = train.steps ? train.steps : train.epochs * trainer.batches_per_epoch();
   const std::string csv_path = dir + "/metrics.csv", svg_path = dir + "/loss.svg";
-  MetricsCsv csv(csv_path, train.resume);
+  std::optional<MetricsCsv> csv;
+  if (leader) csv.emplace(csv_path, train.resume);
   ProgressBar bar(total, err, &err == &std::cerr && is_terminal(stderr), train.log_interval, trainer.steps());
   const auto start = std::chrono::steady_clock::now();
   double window_loss = 0, grad_norm = 0;
   std::size_t window_steps = 0;
+  // Rank 0's work alone: the others go on to the next step and wait there.
   const auto log = [&](bool validate) {
+    if (!leader) return;
     const double valid = validate ? evaluate_loss(trainer.model(), d.valid, train.num_steps, 256) : NAN;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    csv.write({trainer.epoch(), trainer.steps(), window_loss / static_cast<double>(window_steps), valid,
+    csv->write({trainer.epoch(), trainer.steps(), window_loss / static_cast<double>(window_steps), valid,
                trainer.optimizer().lr(), grad_norm, seconds});
     if (validate) {
       bar.message(fmt::format("step {} ({:.1f} s): train loss {:.4f}, held-out loss {:.4f}", trainer.steps(), seconds,
@@ -281,6 +294,7 @@ void train(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   err << fmt::format("translate: trained {} steps in {:.1f} s; wrote {}, {} and a checkpoint in {}\n", trainer.steps(),
                      seconds, csv_path, svg_path, dir);
+  if (!leader) return;
   if (s.text.max_length == 0) s.text.max_length = 2 * train.num_steps;
   if (d.valid.size()) {
     const BleuReport report = evaluate_bleu(trainer.model(), d.valid, s.text.beam, s.text.max_length,
@@ -306,7 +320,11 @@ void translate_only(Settings& s, const CLI::App& app, std::istream& in, std::ost
   translate_sentences(s, *model, source_vocab, target_vocab, in, out);
 }
 
-void run_parsed(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out, std::ostream& err) {
+void run_parsed(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out, std::ostream& err,
+                const std::shared_ptr<Replicas>& replicas) {
+  const bool trains = s.text.compare.empty() && !(!s.text.sentences.empty() && s.train.data.empty() && !s.train.resume);
+  if (trains) return train(s, app, in, out, err, replicas);
+  if (replicas->rank() != 0) return;  // comparing or translating is one process's work
   if (!s.text.compare.empty()) {
     std::vector<std::pair<std::string, BleuReport>> reports;
     for (const auto& run : s.text.compare) reports.push_back(read_bleu_by_length(run));
@@ -315,20 +333,23 @@ void run_parsed(Settings& s, const CLI::App& app, std::istream& in, std::ostream
     err << fmt::format("translate: wrote {0}/bleu_by_length.csv and {0}/bleu_by_length.svg\n", s.train.out_dir);
     return;
   }
-  if (!s.text.sentences.empty() && s.train.data.empty() && !s.train.resume) translate_only(s, app, in, out);
-  else train(s, app, in, out, err);
+  translate_only(s, app, in, out);
 }
 
 }  // namespace
 
-int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
+int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err,
+        std::shared_ptr<Replicas> replicas) {
   CLI::App app{"English->French translation (seq2seq or Bahdanau attention) with tapegrad", "translate"};
   Settings s;
   s.train.batch_size = 64;  // d2l's chapter 10 settings
   s.train.num_steps = 10;
   add_options(app, s);
+  // A failure names the replica it happened on; tg::distributed's own errors say so already.
+  const std::string where = replicas->size() > 1 ? fmt::format("rank {} of {}: ", replicas->rank(), replicas->size()) : "";
   return run_cli(app, args, out, err, "lower --hidden, --layers or --batch-size",
-                 [&] { run_parsed(s, app, in, out, err); });
+                 [&] { run_parsed(s, app, in, out, err, replicas); },
+                 {.where = where, .print_help = replicas->rank() == 0});
 }
 
 }  // namespace tg::examples::translate

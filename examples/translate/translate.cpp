@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 namespace tg::examples::translate {
 namespace {
@@ -100,8 +101,10 @@ Corpus encode(const data::ParallelCorpus& pairs, const data::Vocab& source_vocab
   return c;
 }
 
-Trainer::Trainer(std::shared_ptr<nn::EncoderDecoder> model, const Corpus& corpus, const TrainerOptions& options)
+Trainer::Trainer(std::shared_ptr<nn::EncoderDecoder> model, const Corpus& corpus, const TrainerOptions& options,
+                 std::shared_ptr<Replicas> replicas)
     : model_(std::move(model)),
+      replicas_(std::move(replicas)),
       optimizer_(std::make_unique<optim::Adam>(model_->named_parameters(), optim::AdamOptions(options.lr))),
       corpus_(corpus),
       options_(options),
@@ -109,33 +112,56 @@ Trainer::Trainer(std::shared_ptr<nn::EncoderDecoder> model, const Corpus& corpus
       batches_(source_lengths(corpus), data::BatchSamplerOptions().batch_size(options.batch_size).bucket_width(1)
                                            .seed(options.seed)) {
   if (corpus.size() == 0) fail<ValueError>("translate: no training pairs");
+  const int rank = replicas_->rank(), size = replicas_->size();
+  if (options.batch_size < static_cast<std::size_t>(size))
+    fail<ValueError>("translate: a batch of {} pairs cannot be shared by {} processes; give --batch-size at least {}",
+                     options.batch_size, size, size);
+  replicas_->attach(model_->named_parameters());
+  // Dropout masks differ between replicas (they draw for other rows); rank 0 keeps the stream of a
+  // single-process run.
+  if (rank > 0) manual_seed(options.seed * 1000003 + static_cast<std::uint64_t>(rank));
 }
 
 std::optional<StepResult> Trainer::step() {
-  std::vector<std::size_t> rows;
+  std::vector<std::size_t> rows;  // the whole batch: every replica draws the same
   if (!batches_.next(rows)) return std::nullopt;
-  const Batch b = make_batch(corpus_, rows, options_.num_steps);
-  Tensor loss = batch_loss(*model_, b);
-  const double value = loss.item();
+  std::size_t tokens = 0;
+  for (std::size_t r : rows) tokens += std::min(corpus_.target[r].size() + 1, options_.num_steps);  // + <eos>
+  const data::Shard mine = data::shard(rows.size(), replicas_->rank(), replicas_->size());
+  rows = std::vector<std::size_t>(rows.begin() + static_cast<std::ptrdiff_t>(mine.begin),
+                                  rows.begin() + static_cast<std::ptrdiff_t>(mine.end));
+  // An epoch's last batch may have fewer pairs than replicas: those without one still join the sums.
+  Tensor loss;
+  double my_tokens = 0;
+  if (!rows.empty()) {
+    const Batch b = make_batch(corpus_, rows, options_.num_steps);
+    loss = batch_loss(*model_, b);
+    for (Index n : b.targets.valid_lens) my_tokens += static_cast<double>(n);
+  }
+  // The whole batch's mean loss, the same on every replica, so that all of them stop together.
+  double sums[2] = {loss.defined() ? loss.item() * my_tokens : 0.0, my_tokens};
+  replicas_->sum(sums);
+  const double value = sums[0] / sums[1];
   optimizer_->zero_grad();
-  loss.backward();
+  replicas_->backward(loss, my_tokens);
   const double norm = optim::clip_grad_norm(model_->named_parameters(), options_.clip > 0 ? options_.clip : INFINITY);
   if (!std::isfinite(value) || !std::isfinite(norm))
     fail<ValueError>("translate: training diverged at step {}: loss {}, gradient norm {}; lower --lr (now {})",
                      steps_ + 1, value, norm, options_.lr);
   optimizer_->step();
   ++steps_;
-  std::size_t tokens = 0;
-  for (Index n : b.targets.valid_lens) tokens += static_cast<std::size_t>(n);
   return StepResult{value, norm, tokens};
 }
 
 void Trainer::save(const std::string& dir) const {
+  const std::vector<std::string> streams = replicas_->gather(default_generator().state());
+  if (replicas_->rank() != 0) return;  // rank 0 writes for all
   save_npz(dir + "/model.npz", model_->state_dict());
   save_npz(dir + "/optimizer.npz", optimizer_->state_dict());
   const std::string tmp = dir + "/checkpoint.tmp";
   std::ofstream file(tmp);
-  file << steps_ << '\n' << batches_.state().str() << '\n' << default_generator().state() << '\n';
+  file << steps_ << '\n' << batches_.state().str() << '\n' << streams[0] << '\n';
+  write_replica_streams(file, streams);
   file.close();
   if (!file) fail<IoError>("translate: cannot write {}", tmp);
   std::filesystem::rename(tmp, dir + "/checkpoint.txt");  // last and atomic: a checkpoint is whole or absent
@@ -147,14 +173,15 @@ void Trainer::require_checkpoint(const std::string& dir) {
 }
 
 void Trainer::resume(const std::string& dir) {
-  require_checkpoint(dir);
-  std::ifstream file(dir + "/checkpoint.txt");
+  if (replicas_->rank() == 0) require_checkpoint(dir);
+  std::istringstream lines(read_on_rank0(*replicas_, dir + "/checkpoint.txt"));
   std::string steps, data_state, global_state;
-  if (!std::getline(file, steps) || !std::getline(file, data_state) || !std::getline(file, global_state) ||
+  if (!std::getline(lines, steps) || !std::getline(lines, data_state) || !std::getline(lines, global_state) ||
       steps.empty() || steps.find_first_not_of("0123456789") != std::string::npos)
     fail<IoError>("translate: {}/checkpoint.txt is malformed", dir);
-  model_->load_state_dict(load_npz(dir + "/model.npz"));
-  optimizer_->load_state_dict(load_npz(dir + "/optimizer.npz"));
+  global_state = read_replica_stream(lines, global_state, *replicas_, dir);
+  model_->load_state_dict(load_npz_on_rank0(*replicas_, dir + "/model.npz"));
+  optimizer_->load_state_dict(load_npz_on_rank0(*replicas_, dir + "/optimizer.npz"));
   batches_.restore(data::IteratorState::parse(data_state));
   default_generator().set_state(global_state);
   steps_ = std::stoul(steps);

@@ -2,6 +2,8 @@
 // The English->French translator of examples/translate (nn::EncoderDecoder with a plain or a
 // Bahdanau attention decoder), its data, training loop, decoding and BLEU, as a library so that
 // tests/examples/translate_test.cpp can train, checkpoint and resume it without the program.
+#include "common/replicas.hpp"
+
 #include <datasets/datasets.hpp>
 #include <nn/decoding.hpp>
 #include <nn/seq2seq.hpp>
@@ -73,7 +75,11 @@ struct StepResult {
 ///     trainer.save("runs/fra");       // later, with fresh objects: trainer.resume("runs/fra")
 class Trainer {
  public:
-  Trainer(std::shared_ptr<nn::EncoderDecoder> model, const Corpus& corpus, const TrainerOptions& options);
+  /// Under mpirun, `replicas` share every batch: each trains on its rows (data::shard) and the
+  /// gradients are averaged over the batch's target tokens, so N processes take the steps of one.
+  /// ValueError if the batch has fewer rows than there are replicas.
+  Trainer(std::shared_ptr<nn::EncoderDecoder> model, const Corpus& corpus, const TrainerOptions& options,
+          std::shared_ptr<Replicas> replicas = single_process());
 
   /// Trains on the next batch; nullopt, without training, at the end of every epoch.
   /// ValueError if the loss or gradient norm turns NaN or infinite.
@@ -93,6 +99,7 @@ class Trainer {
 
  private:
   std::shared_ptr<nn::EncoderDecoder> model_;
+  std::shared_ptr<Replicas> replicas_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   const Corpus& corpus_;
   TrainerOptions options_;

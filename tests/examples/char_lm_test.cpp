@@ -5,6 +5,7 @@
 #include "char_lm/program.hpp"
 #include "common/metrics.hpp"
 
+#include "pretend_replicas.hpp"
 #include "support/support.hpp"
 
 #include <tapegrad.hpp>
@@ -235,26 +236,18 @@ TEST(CharLM, ResumeWithoutCheckpointNamesTheFolder) {
   EXPECT_EQ(r.err, "char_lm: no checkpoint in " + dir + " (no " + dir + "/checkpoint.txt to resume)\n");
 }
 
-// Rank 0 of `ranks` replicas whose collectives do nothing: what a data-parallel Trainer checks
-// before it communicates. (tests/distributed/char_lm_mpi.sh runs char_lm under mpirun.)
-struct PretendReplicas : examples::Replicas {
-  explicit PretendReplicas(int ranks) : ranks(ranks) {}
-  int size() const override { return ranks; }
-  int ranks;
-};
-
 TEST(CharLM, DataParallelRefusesTooSmallABatchAndACheckpointOfAnotherWorldSize) {
   const Corpus c = generated_corpus(1500);
   const auto model = [&] { return std::make_shared<lm::CharLM>(c.vocab.size(), lm::ModelOptions{.hidden = 8, .embed = 4}); };
   EXPECT_TRUE(test::throws<ValueError>(
-      [&] { lm::Trainer(model(), c.train, {.batch_size = 2, .num_steps = 8}, std::make_shared<PretendReplicas>(3)); },
+      [&] { lm::Trainer(model(), c.train, {.batch_size = 2, .num_steps = 8}, std::make_shared<test::PretendReplicas>(3)); },
       {"Trainer: a batch of 2 rows cannot be shared by 3 processes; give --batch-size at least 3"}));
 
   const std::string dir = (std::filesystem::temp_directory_path() / "char_lm_world_size").string();
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   lm::Trainer(model(), c.train, {.batch_size = 4, .num_steps = 8}).save(dir);
-  lm::Trainer two(model(), c.train, {.batch_size = 4, .num_steps = 8}, std::make_shared<PretendReplicas>(2));
+  lm::Trainer two(model(), c.train, {.batch_size = 4, .num_steps = 8}, std::make_shared<test::PretendReplicas>(2));
   EXPECT_TRUE(test::throws<ValueError>([&] { two.resume(dir); },
                                        {"--resume: the run in", "was trained by 1 process and this is 2",
                                         "continue it without mpirun"}));

@@ -4,6 +4,7 @@
 #include "translate/program.hpp"
 #include "translate/translate.hpp"
 
+#include "pretend_replicas.hpp"
 #include "support/support.hpp"
 
 #include <tapegrad.hpp>
@@ -154,6 +155,24 @@ TEST(Translate, ResumedTrainerContinuesBitExactly) {
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(test::same_bits(a[i].second, b[i].second)) << a[i].first;
   EXPECT_TRUE(test::throws<IoError>([&] { second.resume(fresh_dir("empty")); }, {"no checkpoint in"}));
+}
+
+TEST(Translate, DataParallelRefusesTooSmallABatchAndACheckpointOfAnotherWorldSize) {
+  const auto pairs = data::ParallelCorpus::parse(toy_pairs(100, false), "toy");
+  auto [source_vocab, target_vocab] = tr::build_vocabs(pairs, 1);
+  const tr::Corpus corpus = tr::encode(pairs, source_vocab, target_vocab);
+  const auto model = [&] { return tr::make_model(source_vocab.size(), target_vocab.size(), {.embed = 4, .hidden = 4}); };
+  EXPECT_TRUE(test::throws<ValueError>(
+      [&] { tr::Trainer(model(), corpus, {.batch_size = 2}, std::make_shared<test::PretendReplicas>(3)); },
+      {"translate: a batch of 2 pairs cannot be shared by 3 processes; give --batch-size at least 3"}));
+
+  const std::string dir = fresh_dir("world_size");
+  std::filesystem::create_directories(dir);
+  tr::Trainer(model(), corpus, {.batch_size = 4}).save(dir);
+  tr::Trainer two(model(), corpus, {.batch_size = 4}, std::make_shared<test::PretendReplicas>(2));
+  EXPECT_TRUE(test::throws<ValueError>([&] { two.resume(dir); },
+                                       {"--resume: the run in", "was trained by 1 process and this is 2",
+                                        "continue it without mpirun"}));
 }
 
 // Every model option together: a bidirectional 2-layer LSTM encoder (its decoder 2 x hidden wide),
