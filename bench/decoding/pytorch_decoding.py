@@ -46,93 +46,12 @@ os.environ["OMP_NUM_THREADS"] = "1"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence  # noqa: E402
 
 from specs import W5  # noqa: E402
+from values import init_parameters, random_ints, seed_of  # noqa: E402
 
-# ---- deterministic values, as bench/common/harness.hpp (and bench/pytorch/workloads.py) ----------
-M64 = (1 << 64) - 1
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def seed_of(data):
-    h = 0xCBF29CE484222325
-    for ch in data.encode() if isinstance(data, str) else data:
-        h = ((h ^ ch) * 0x100000001B3) & M64
-    return h
-
-
-def stream(name, n):
-    """Values 0..n-1 of SplitMix64 stream `name`, as uint64."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed_of(name)) + np.arange(1, n + 1, dtype=np.uint64) * GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
-def random_ints(name, n, bound):
-    return (stream(name, n) % np.uint64(bound)).astype(np.int64)
-
-
-def init_parameters(model):
-    """uniform(-k, k), k = 1/sqrt(last dimension), from the stream of each parameter's name."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            u = (stream(name, p.numel()) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-            k = 1.0 / np.sqrt(float(p.shape[-1]))
-            p.copy_(torch.from_numpy(((2 * u - 1) * k).astype(np.float32).reshape(p.shape)))
-
-
-# ---- the W5 model, as bench/pytorch/workloads.py, with encode() and step() ---------------------
-class AdditiveAttention(nn.Module):
-    """score(q, k) = w_v^T tanh(W_q q + W_k k); the keys are projected once per batch by the caller."""
-
-    def __init__(self, hidden):
-        super().__init__()
-        self.W_q = nn.Linear(hidden, hidden, bias=False)
-        self.W_k = nn.Linear(hidden, hidden, bias=False)
-        self.w_v = nn.Linear(hidden, 1, bias=False)
-
-    def forward(self, query, keys, values, pad):  # (B, H), (B, S, H), (B, S, H), (B, S) bool
-        features = torch.tanh(self.W_q(query).unsqueeze(1) + keys)
-        scores = self.w_v(features).squeeze(-1).masked_fill(pad, -1e6)
-        weights = torch.softmax(scores, dim=-1)
-        return torch.bmm(weights.unsqueeze(1), values).squeeze(1)
-
-
-class Seq2Seq(nn.Module):
-    """W5: GRU encoder; decoder of GRU cells stepped one token at a time with additive attention."""
-
-    def __init__(self, s):
-        super().__init__()
-        self.encoder_embedding = nn.Embedding(s["vocab_src"], s["embed"])
-        self.encoder = nn.GRU(s["embed"], s["hidden"], s["layers"])
-        self.decoder_embedding = nn.Embedding(s["vocab_tgt"], s["embed"])
-        self.attention = AdditiveAttention(s["hidden"])
-        self.decoder = nn.ModuleList(
-            [nn.GRUCell(s["hidden"] + s["embed"] if i == 0 else s["hidden"], s["hidden"]) for i in range(s["layers"])])
-        self.fc = nn.Linear(s["hidden"], s["vocab_tgt"])
-
-    def encode(self, src, lengths):
-        """src (S, B), lengths (B): the encoder stops at each source's end (as tapegrad's with lengths).
-        Returns values and keys (B, S, H), the padding mask (B, S) and the decoder's initial state."""
-        packed = pack_padded_sequence(self.encoder_embedding(src), lengths, enforce_sorted=False)
-        enc_out, h_n = self.encoder(packed)
-        values = pad_packed_sequence(enc_out, total_length=src.shape[0])[0].transpose(0, 1)
-        pad = torch.arange(src.shape[0]).unsqueeze(0) >= lengths.unsqueeze(1)
-        return values, self.attention.W_k(values), pad, list(h_n.unbind(0))
-
-    def step(self, tokens, state, keys, values, pad):
-        """tokens (B): the previous tokens -> logits (B, vocab_tgt) and the next state."""
-        x = torch.cat([self.attention(state[-1], keys, values, pad), self.decoder_embedding(tokens)], dim=-1)
-        next_state = []
-        for i, cell in enumerate(self.decoder):
-            x = cell(x, state[i])
-            next_state.append(x)
-        return self.fc(x), next_state
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytorch"))
+from w5 import Seq2Seq  # noqa: E402
 
 # ---- decoding, as nn/decoding.cpp ------------------------------------------------------------
 def greedy_decode(model, src, lengths, a):

@@ -10,6 +10,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from specs import _rnn_flop  # noqa: E402  (the one RNN FLOP formula, shared with W1-W5)
+from values import unit  # noqa: E402
 
 # name: (lstm, T, N, I, H, layers, bidirectional) -- the recurrent stacks of W1, W3 and W4, and
 # GRUs of the same shapes (PyTorch's GRU = oneDNN's lbr_gru = tapegrad's GRU with reset_after).
@@ -34,38 +35,7 @@ def step_gflop(name):
     return 3 * _rnn_flop(4 if lstm else 3, I, H, layers, 2 if bidir else 1, T * N) / 1e9
 
 
-# ---- deterministic values, as bench/common/harness.hpp and bench/layers/layers.hpp ------------
-M64 = (1 << 64) - 1
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def seed_of(name):
-    h = 0xCBF29CE484222325
-    for ch in name.encode():
-        h = ((h ^ ch) * 0x100000001B3) & M64
-    return h
-
-
-def stream(name, n):
-    """Values 0..n-1 of SplitMix64 stream `name`, as uint64."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed_of(name)) + np.arange(1, n + 1, dtype=np.uint64) * GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
-def unit(name, n):
-    """n doubles uniform in [0, 1) from stream `name`."""
-    return (stream(name, n) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-
-
-def init_values(name, shape):
-    """bench::init_values: uniform(-k, k), k = 1/sqrt(last dimension), float32."""
-    k = 1.0 / np.sqrt(float(shape[-1]))
-    return ((2 * unit(name, int(np.prod(shape))) - 1) * k).astype(np.float32).reshape(shape)
-
-
+# ---- deterministic values: bench/values.py, and bench/layers/layers.hpp's uniform_values ----------
 def uniform_values(name, shape):
     """bench::layers::uniform_values: uniform in [-1, 1), float32."""
     return (2 * unit(name, int(np.prod(shape))) - 1).astype(np.float32).reshape(shape)

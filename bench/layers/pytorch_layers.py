@@ -40,16 +40,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from layers import LAYERS, init_values, input_values, output_grad_values  # noqa: E402
+from layers import LAYERS, input_values, output_grad_values  # noqa: E402  (puts bench/ on the path)
+from values import init_parameters  # noqa: E402
 
 
 def main():
     torch.set_num_threads(1)
     lstm, T, N, I, H, layers, bidir = LAYERS[ARGS.layer]
     rnn = (nn.LSTM if lstm else nn.GRU)(I, H, layers, bidirectional=bidir)
-    with torch.no_grad():
-        for name, p in rnn.named_parameters():
-            p.copy_(torch.from_numpy(init_values(name, tuple(p.shape))))
+    init_parameters(rnn)
     x = torch.from_numpy(input_values(ARGS.layer)).requires_grad_()
     dy = torch.from_numpy(output_grad_values(ARGS.layer))
     params = list(rnn.parameters())

@@ -41,40 +41,14 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from specs import TAGGERS, W5, W6, W7  # noqa: E402
+import values  # noqa: E402
+from values import init_parameters  # noqa: E402
 
-# ---- deterministic values, as bench/common/harness.hpp ----------------------------------------
-M64 = (1 << 64) - 1
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def seed_of(name):
-    h = 0xCBF29CE484222325
-    for ch in name.encode():
-        h = ((h ^ ch) * 0x100000001B3) & M64
-    return h
-
-
-def stream(name, n):
-    """Values 0..n-1 of SplitMix64 stream `name`, as uint64."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(seed_of(name)) + np.arange(1, n + 1, dtype=np.uint64) * GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from w5 import Seq2Seq  # noqa: E402
 
 def random_ints(name, shape, bound):
-    n = int(np.prod(shape))
-    return torch.from_numpy((stream(name, n) % np.uint64(bound)).astype(np.int64).reshape(shape))
-
-
-def init_parameters(model):
-    """uniform(-k, k), k = 1/sqrt(last dimension), from the stream of each parameter's name."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            u = (stream(name, p.numel()) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-            k = 1.0 / np.sqrt(float(p.shape[-1]))
-            p.copy_(torch.from_numpy(((2 * u - 1) * k).astype(np.float32).reshape(p.shape)))
+    return torch.from_numpy(values.random_ints(name, int(np.prod(shape)), bound).reshape(shape))
 
 
 # ---- models ---------------------------------------------------------------------------------
@@ -90,52 +64,6 @@ class Tagger(nn.Module):
     def forward(self, tokens):  # (seq, batch) -> (seq, batch, vocab_out)
         output, _ = self.rnn(self.embedding(tokens))
         return self.fc(output)
-
-
-class AdditiveAttention(nn.Module):
-    """score(q, k) = w_v^T tanh(W_q q + W_k k); the keys are projected once per batch by the caller."""
-
-    def __init__(self, hidden):
-        super().__init__()
-        self.W_q = nn.Linear(hidden, hidden, bias=False)
-        self.W_k = nn.Linear(hidden, hidden, bias=False)
-        self.w_v = nn.Linear(hidden, 1, bias=False)
-
-    def forward(self, query, keys, values, pad):  # (B, H), (B, S, H), (B, S, H), (B, S) bool
-        features = torch.tanh(self.W_q(query).unsqueeze(1) + keys)
-        scores = self.w_v(features).squeeze(-1).masked_fill(pad, -1e6)
-        weights = torch.softmax(scores, dim=-1)
-        return torch.bmm(weights.unsqueeze(1), values).squeeze(1)
-
-
-class Seq2Seq(nn.Module):
-    """W5: GRU encoder; decoder of GRU cells stepped one token at a time with additive attention."""
-
-    def __init__(self, s):
-        super().__init__()
-        self.encoder_embedding = nn.Embedding(s["vocab_src"], s["embed"])
-        self.encoder = nn.GRU(s["embed"], s["hidden"], s["layers"])
-        self.decoder_embedding = nn.Embedding(s["vocab_tgt"], s["embed"])
-        self.attention = AdditiveAttention(s["hidden"])
-        self.decoder = nn.ModuleList(
-            [nn.GRUCell(s["hidden"] + s["embed"] if i == 0 else s["hidden"], s["hidden"]) for i in range(s["layers"])])
-        self.fc = nn.Linear(s["hidden"], s["vocab_tgt"])
-
-    def forward(self, src, src_pad, dec_in):  # (S, B), (B, S), (T, B) -> (T, B, vocab_tgt)
-        enc_out, h_n = self.encoder(self.encoder_embedding(src))
-        values = enc_out.transpose(0, 1)
-        keys = self.attention.W_k(values)
-        state = list(h_n.unbind(0))
-        embedded = self.decoder_embedding(dec_in)
-        outputs = []
-        for t in range(dec_in.shape[0]):
-            context = self.attention(state[-1], keys, values, src_pad)
-            x = torch.cat([context, embedded[t]], dim=-1)
-            for i, cell in enumerate(self.decoder):
-                state[i] = cell(x, state[i])
-                x = state[i]
-            outputs.append(x)
-        return self.fc(torch.stack(outputs))
 
 
 # W7: ELMo's biLM as AllenNLP writes it (allennlp/modules/elmo.py, elmo_lstm.py, highway.py,

@@ -127,6 +127,7 @@ std::function<double()> bilm_step() {
       .use_skip_connections(true);
   options.vocab_size(static_cast<std::size_t>(s.vocab));
   auto model = std::make_shared<nn::ElmoBiLm>(options);
+  init_parameters(*model);
   // Every token present (no id 0, the id of an absent token): all sentences are seq long.
   auto ids = bench::random_ints("W7.characters", batch * seq * chars, s.n_characters - 1);
   for (auto& id : ids) ++id;
