@@ -322,8 +322,8 @@ void translate_only(Settings& s, const CLI::App& app, std::istream& in, std::ost
 
 void run_parsed(Settings& s, const CLI::App& app, std::istream& in, std::ostream& out, std::ostream& err,
                 const std::shared_ptr<Replicas>& replicas) {
-  const bool trains = s.text.compare.empty() && !(!s.text.sentences.empty() && s.train.data.empty() && !s.train.resume);
-  if (trains) return train(s, app, in, out, err, replicas);
+  const bool translates_a_saved_run = !s.text.sentences.empty() && s.train.data.empty() && !s.train.resume;
+  if (s.text.compare.empty() && !translates_a_saved_run) return train(s, app, in, out, err, replicas);
   if (replicas->rank() != 0) return;  // comparing or translating is one process's work
   if (!s.text.compare.empty()) {
     std::vector<std::pair<std::string, BleuReport>> reports;

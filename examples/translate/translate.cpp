@@ -125,8 +125,6 @@ Trainer::Trainer(std::shared_ptr<nn::EncoderDecoder> model, const Corpus& corpus
 std::optional<StepResult> Trainer::step() {
   std::vector<std::size_t> rows;  // the whole batch: every replica draws the same
   if (!batches_.next(rows)) return std::nullopt;
-  std::size_t tokens = 0;
-  for (std::size_t r : rows) tokens += std::min(corpus_.target[r].size() + 1, options_.num_steps);  // + <eos>
   const data::Shard mine = data::shard(rows.size(), replicas_->rank(), replicas_->size());
   rows = std::vector<std::size_t>(rows.begin() + static_cast<std::ptrdiff_t>(mine.begin),
                                   rows.begin() + static_cast<std::ptrdiff_t>(mine.end));
@@ -150,7 +148,7 @@ std::optional<StepResult> Trainer::step() {
                      steps_ + 1, value, norm, options_.lr);
   optimizer_->step();
   ++steps_;
-  return StepResult{value, norm, tokens};
+  return StepResult{value, norm, static_cast<std::size_t>(sums[1])};  // the whole batch's target tokens
 }
 
 void Trainer::save(const std::string& dir) const {
