@@ -72,6 +72,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 /// sides. Forward and backward are one GEMM each over an im2col matrix.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), std::size_t stride = 1,
               std::size_t padding = 0);
+/// max(conv1d(x, weight, bias, stride, padding), -1) -> (N, C_out): the pooling of a character CNN
+/// (ELMo's), the same values and gradients without the (N, C_out, L_out) convolution in memory. The
+/// forward convolves a few sequences at a time and keeps each maximum's position; the backward sends
+/// each gradient to that one window (the first on ties, as max does).
+Tensor conv1d_max_over_time(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+                            std::size_t stride = 1, std::size_t padding = 0);
 
 // ---- shape and indexing ---------------------------------------------------------------------
 Tensor reshape(const Tensor& x, const std::vector<long>& shape);  // one entry may be -1

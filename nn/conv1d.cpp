@@ -30,12 +30,22 @@ void Conv1d::reset_parameters() {
   }
 }
 
-Tensor Conv1d::forward(const Tensor& x) {
-  auto scope = record_scope();
+void Conv1d::check_input(const Tensor& x) const {
   if (x.dim() != 3 || x.shape()[1] != options.in_channels_)
     fail<ShapeError>("{}: input of shape {} must be (N, {}, L)", describe(), shape_str(x.shape()),
                      options.in_channels_);
+}
+
+Tensor Conv1d::forward(const Tensor& x) {
+  auto scope = record_scope();
+  check_input(x);
   return tg::conv1d(x, weight, bias, options.stride_, options.padding_);
+}
+
+Tensor Conv1d::forward_max_over_time(const Tensor& x) {
+  auto scope = record_scope();
+  check_input(x);
+  return tg::conv1d_max_over_time(x, weight, bias, options.stride_, options.padding_);
 }
 
 std::string Conv1d::extra_repr() const {

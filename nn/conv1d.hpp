@@ -27,7 +27,7 @@ struct Conv1dOptions {
 /// U(-1/sqrt(C_in K), 1/sqrt(C_in K)).
 ///
 ///     auto conv = std::make_shared<tg::nn::Conv1d>(tg::nn::Conv1dOptions(16, 32, 3).padding(1));
-///     tg::Tensor features = tg::nn::max_over_time(conv->forward(chars));   // (N, 32)
+///     tg::Tensor features = conv->forward_max_over_time(chars);   // (N, 32)
 class Conv1d : public Module {
  public:
   explicit Conv1d(const Conv1dOptions& options);
@@ -35,6 +35,8 @@ class Conv1d : public Module {
       : Conv1d(Conv1dOptions(in_channels, out_channels, kernel_size)) {}
 
   Tensor forward(const Tensor& x);
+  /// max_over_time(forward(x)), (N, C_out), without holding forward(x): tg::conv1d_max_over_time.
+  Tensor forward_max_over_time(const Tensor& x);
   void reset_parameters();
 
   Conv1dOptions options;
@@ -43,6 +45,9 @@ class Conv1d : public Module {
 
  protected:
   std::string extra_repr() const override;
+
+ private:
+  void check_input(const Tensor& x) const;
 };
 
 }  // namespace tg::nn

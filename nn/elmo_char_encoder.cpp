@@ -55,7 +55,7 @@ Tensor ElmoCharacterEncoder::forward(const IndexArray& char_ids) {
   Tensor embedded = transpose(embedding(char_embedding, flat, Index(0)), 1, 2);
   std::vector<Tensor> pooled;
   for (auto& conv : convolutions) {
-    Tensor features = max_over_time(conv->forward(embedded));
+    Tensor features = conv->forward_max_over_time(embedded);
     pooled.push_back(options.activation_ == ElmoActivation::Relu ? relu(features) : tanh(features));
   }
   Tensor tokens = projection->forward(highways->forward(concat(pooled, -1)));

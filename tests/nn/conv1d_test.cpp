@@ -1,5 +1,5 @@
 // Conv1d: the module's gradcheck, PyTorch parity (with stride, padding and without bias), max over
-// time. The conv1d op itself: tests/autograd/conv1d_test.cpp.
+// time (composed, and fused: forward_max_over_time). The conv1d op itself: tests/autograd/conv1d_test.cpp.
 #include "support/reference.hpp"
 #include "support/support.hpp"
 
@@ -57,6 +57,14 @@ TEST(Conv1d, MaxOverTime) {
   EXPECT_TRUE(test::gradcheck_op("max_over_time", [](const auto& in) { return max_over_time(in[0]); },
                                  {test::random_input({2, 3, 4})}));
   EXPECT_THROW(max_over_time(zeros({2, 0})), ShapeError);
+
+  Conv1d conv(Conv1dOptions(3, 4, 3).padding(1));
+  conv.to(kFloat64);
+  Tensor chars = test::random_input({5, 3, 9});
+  EXPECT_LT(test::max_abs_diff(conv.forward_max_over_time(chars), max_over_time(conv.forward(chars))), 1e-12);
+  EXPECT_TRUE(gradcheck(conv, [&] { return conv.forward_max_over_time(chars); }).ok);
+  EXPECT_TRUE(test::throws<ShapeError>([&] { conv.forward_max_over_time(zeros({5, 2, 9}, kFloat64)); },
+                                       {"Conv1d(3, 4, kernel_size=(3,)", "[5, 2, 9]", "(N, 3, L)"}));
 }
 
 }  // namespace
