@@ -5,9 +5,13 @@
 //
 // Alignment: output t of a source of length l is x_{l-1-t}, so the argmax of its attention row
 // should be l-1-t (the anti-diagonal). A bidirectional annotation h_{j+1} holds x_j too (its forward
-// half has just read it), and the model is free to read x_j there: with this seed about 3/4 of the
-// argmaxes lie on the anti-diagonal and nearly all the rest one position after it. The test asserts
-// the band (|argmax - (l-1-t)| <= 1) at >= 90% and prints the strict fraction.
+// half has just read it), and the model is free to read x_j there: with this seed 65-75% of the
+// argmaxes lie on the anti-diagonal (it varies with the machine's rounding) and nearly all the rest
+// one position after it. Which of the two readings the optimiser settles on is a matter of seeds,
+// not of the model: in 11 bidirectional GRU runs (seeds 7-11, with and without maxout and
+// Bahdanau's s_0) the strict fraction was 0.16-0.83, in ten runs of an LSTM encoder with Bahdanau's
+// s_0 and 800 steps 0.76-0.98, and the band was >= 0.996 in all. So the test asserts the band
+// (|argmax - (l-1-t)| <= 1) at >= 90% and prints the strict fraction.
 #include "support/support.hpp"
 
 #include <nn/decoding.hpp>
