@@ -4,6 +4,7 @@
 
 #include <datasets/elmo_chars.hpp>
 #include <nn/elmo_bilm.hpp>
+#include <nn/elmo_options.hpp>
 #include <nn/module_gradcheck.hpp>
 #include <optim/optim.hpp>
 
@@ -21,6 +22,15 @@ ElmoOptions tiny(std::size_t vocab = 6) {
 
 data::BoundedIds chars(const std::vector<std::vector<std::string>>& sentences) {
   return data::add_elmo_sentence_boundaries(data::elmo_batch_to_ids(sentences));
+}
+
+TEST(ElmoBiLm, ThePublishedSmallModelHasAllenNlpsParameterCount) {
+  // AllenNLP's model table (allennlp.org/elmo) gives the small model 13.6 million parameters: the
+  // 8,858,336 of the character encoder and four projected LSTMs of (128 + 128) x 4096 + 4096 +
+  // 1024 x 128. The file in tests/data has the published options (the 2x4096 one: ElmoOptions).
+  ElmoBiLm bilm(elmo_options_from_json(test::data_path("elmo/elmo_2x1024_128_2048cnn_1xhighway_options.json")));
+  EXPECT_EQ(bilm.num_parameters(), 13593312u);
+  EXPECT_EQ(bilm.softmax, nullptr);
 }
 
 TEST(ElmoBiLm, ActivationsHonourTheSentences) {
