@@ -3,7 +3,8 @@
 // picks, when first used, the best kernels the CPU runs: "avx2" (AVX2 + FMA) or "sse2". The two
 // give results that agree to rounding but not to the bit, so two machines give the same bits only
 // on the same instruction set: `TAPEGRAD_ISA=sse2` in the environment, or set_simd_isa("sse2"),
-// makes every machine use the baseline kernels.
+// makes every machine use the baseline kernels. Float products run on tapegrad's AVX-512 GEMM
+// where the CPU has AVX-512F, except with the baseline ("sse2"), which leaves them to OpenBLAS.
 
 #include <string>
 #include <vector>

@@ -1,8 +1,13 @@
 #include "autograd/ops/blas.hpp"
 
+#include "autograd/ops/gemm_avx512.hpp"
+#include "autograd/ops/isa/table.hpp"
 #include "autograd/threads.hpp"
 
 #include <cblas.h>
+#include <xsimd/memory/xsimd_aligned_allocator.hpp>
+
+#include <vector>
 
 #include <algorithm>
 #include <type_traits>
@@ -26,6 +31,24 @@ const bool blas_single_threaded = [] {
 constexpr std::size_t kMinFlopsPerBlock = std::size_t{1} << 22;
 // Blocks start at multiples of this many rows or columns, a whole number of BLAS micro-panels.
 constexpr std::size_t kBlockAlign = 32;
+
+/// Float products run on tapegrad's AVX-512 GEMM where the CPU has AVX-512F, unless the baseline
+/// kernels were chosen (TAPEGRAD_ISA=sse2, tg::set_simd_isa): OpenBLAS 0.3.21 runs its AVX2
+/// kernels on AVX-512 CPUs it does not know, at half of what they can do (gemm_avx512.cpp).
+bool avx512_gemm() {
+  static const bool cpu_has_it = [] {
+    __builtin_cpu_init();  // in case this runs before the CPU model is read (a static initialiser)
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return cpu_has_it && isa::active_isa() != isa::Isa::sse2;
+}
+
+/// sgemm_avx512 with this thread's packing buffers.
+void avx512_product(const GemmOperands& g, const float* packed_b) {
+  thread_local std::vector<float, xsimd::aligned_allocator<float, 64>> pack_a(kGemmMc * kGemmKc),
+      pack_b(kGemmKc * kGemmNc);
+  sgemm_avx512(g, packed_b, pack_a.data(), pack_b.data());
+}
 
 template <class T>
 void blas_gemv(bool trans, std::size_t rows, std::size_t cols, T alpha, const T* a, std::size_t lda, const T* x,
@@ -52,9 +75,10 @@ void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T 
     return ta ? blas_gemv(true, k, m, alpha, a, lda, b, inc_b, beta, c, ldc)
               : blas_gemv(false, m, k, alpha, a, lda, b, inc_b, beta, c, ldc);
   }
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
+    if (avx512_gemm()) return avx512_product({ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nullptr);
     cblas_sgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
-  else
+  } else
     cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
 }
 
@@ -93,6 +117,35 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
   });
 }
 
+template <class T>
+PackedB<T>::PackedB(bool trans_b_, std::size_t k_, std::size_t n_, const T* b_, std::size_t ldb_)
+    : trans_b(trans_b_), k(k_), n(n_), b(b_), ldb(ldb_) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!avx512_gemm() || k == 0 || n < 2) return;  // n = 1 is a gemv
+    const GemmOperands g{false, trans_b, 0, n, k, 1, nullptr, 0, b, ldb, 0, nullptr, 0};
+    panels.resize(sgemm_avx512_packed_b_floats(k, n));
+    sgemm_avx512_pack_b(g, panels.data());
+  }
+}
+
+template <class T>
+void gemm_packed(bool ta, std::size_t m, T alpha, const T* a, std::size_t lda, const PackedB<T>& b, T beta, T* c,
+                 std::size_t ldc) {
+  // The panels serve a product that runs as one call; one gemm would split, or send to gemv, runs
+  // as gemm. (The kernel sums each element the same way either way: the same bits.)
+  if constexpr (std::is_same_v<T, float>) {
+    if (!b.panels.empty() && m > 1 && block_count(m, b.n, b.k) < 2 && avx512_gemm())
+      return avx512_product({ta, b.trans_b, m, b.n, b.k, alpha, a, lda, nullptr, 0, beta, c, ldc}, b.panels.data());
+  }
+  gemm<T>(ta, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc);
+}
+
+template struct PackedB<float>;
+template struct PackedB<double>;
+template void gemm_packed<float>(bool, std::size_t, float, const float*, std::size_t, const PackedB<float>&, float,
+                                 float*, std::size_t);
+template void gemm_packed<double>(bool, std::size_t, double, const double*, std::size_t, const PackedB<double>&,
+                                  double, double*, std::size_t);
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
                           const float*, std::size_t, float, float*, std::size_t);
 template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,

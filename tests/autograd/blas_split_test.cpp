@@ -7,6 +7,8 @@
 //
 // Products with one row or one column of C go to gemv instead (no packing of the other operand):
 // every transpose, stride and beta against the definition, and the same bits when they are split.
+// Other float products run on tapegrad's AVX-512 GEMM where the CPU has it: against the
+// definition on each kernel, across its tile and block edges.
 #include "support/support.hpp"
 
 #include <autograd/ops/blas.hpp>
@@ -79,11 +81,11 @@ TEST(BlasSplit, AProductInsideOneOfSeveralTasksIsBitIdenticalOnAnyThreadCount) {
   expect_same_bits_on_any_thread_count<float>({Product{71, 64, 1120}}, true);
 }
 
-/// One-row and one-column products against the definition, summed in long double, with operands
-/// and C inside larger row-major arrays (leading dimensions wider than the product).
+/// Products against the definition, summed in long double, with operands and C inside larger
+/// row-major arrays (leading dimensions wider than the product).
 template <class T>
-void expect_matrix_vector_products_to_match_the_definition(T tolerance) {
-  for (const Product& p : {Product{1, 37, 53}, Product{29, 1, 41}, Product{1, 1, 17}, Product{1, 300, 1}})
+void expect_products_to_match_the_definition(std::initializer_list<Product> products, T tolerance) {
+  for (const Product& p : products)
     for (bool ta : {false, true})
       for (bool tb : {false, true})
         for (T beta : {T(0), T(0.5)}) {
@@ -109,9 +111,56 @@ void expect_matrix_vector_products_to_match_the_definition(T tolerance) {
         }
 }
 
+const auto kMatrixVectorProducts = {Product{1, 37, 53}, Product{29, 1, 41}, Product{1, 1, 17}, Product{1, 300, 1}};
+
 TEST(Blas, OneRowAndOneColumnProductsMatchTheDefinition) {
-  expect_matrix_vector_products_to_match_the_definition<float>(1e-5f);
-  expect_matrix_vector_products_to_match_the_definition<double>(1e-13);
+  expect_products_to_match_the_definition<float>(kMatrixVectorProducts, 1e-5f);
+  expect_products_to_match_the_definition<double>(kMatrixVectorProducts, 1e-13);
+}
+
+/// Restores the instruction set in use when a test that changes it ends.
+struct IsaGuard {
+  std::string saved = simd_isa();
+  ~IsaGuard() { set_simd_isa(saved); }
+};
+
+// Float products run on tapegrad's AVX-512 GEMM where the CPU has it (autograd/ops/gemm_avx512.cpp),
+// else on OpenBLAS, which the baseline instruction set also chooses: both against the definition,
+// on shapes that end inside and just past its register tile (8 x 48) and its blocks (144 rows, 480
+// columns, 256 deep), and k = 0 (C = beta C).
+TEST(Blas, FloatProductsMatchTheDefinitionOnEveryKernel) {
+  IsaGuard guard;
+  const auto products = {Product{7, 47, 3},  Product{8, 48, 256}, Product{9, 49, 257}, Product{145, 97, 40},
+                         Product{17, 481, 31}, Product{33, 150, 600}, Product{5, 6, 0}};
+  for (const std::string& isa : available_simd_isas()) {
+    SCOPED_TRACE("instruction set " + isa + (isa == "sse2" ? " (OpenBLAS)" : ""));
+    set_simd_isa(isa);
+    expect_products_to_match_the_definition<float>(products, 1e-4f);
+  }
+}
+
+// A recurrent weight is packed once per sequence (detail::PackedB) and multiplied at every step:
+// the same bits as gemm on every kernel, whether the product runs on the panels or, being one that
+// gemm splits over threads or sends to gemv, as gemm.
+TEST(Blas, PackedOperandGivesGemmsBits) {
+  IsaGuard guard;
+  test::ThreadsGuard threads;
+  set_num_threads(2);
+  for (const std::string& isa : available_simd_isas()) {
+    set_simd_isa(isa);
+    for (const Product& p : {Product{32, 2048, 512}, Product{16, 1000, 300}, Product{9, 49, 257}, Product{1, 64, 40},
+                             Product{1000, 600, 300}})
+      for (bool tb : {false, true}) {
+        const auto a = random_values<float>(p.m * p.k, 1), b = random_values<float>(p.k * p.n, 2);
+        const std::size_t ldb = tb ? p.k : p.n;
+        std::vector<float> expected(p.m * p.n, 0.5f), c = expected;
+        detail::gemm<float>(false, tb, p.m, p.n, p.k, 0.75f, a.data(), p.k, b.data(), ldb, 1.0f, expected.data(), p.n);
+        const detail::PackedB<float> packed(tb, p.k, p.n, b.data(), ldb);
+        detail::gemm_packed<float>(false, p.m, 0.75f, a.data(), p.k, packed, 1.0f, c.data(), p.n);
+        EXPECT_EQ(std::memcmp(c.data(), expected.data(), c.size() * sizeof(float)), 0)
+            << isa << " " << p.m << "x" << p.n << "x" << p.k << " tb=" << tb;
+      }
+  }
 }
 
 }  // namespace

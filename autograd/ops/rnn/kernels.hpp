@@ -60,20 +60,36 @@ const T* data_or_null(const Tensor& t) {
 }
 
 /// out[:, row0:row0+rows] = in W[row0:row0+rows]^T + b[row0:row0+rows], for n rows of `in` (stride ld_in)
-/// and `out` (stride ld_out); W is (*, p). A null b adds nothing.
+/// and `out` (stride ld_out); W is (*, p). A null b adds nothing. `packed`, when given, is
+/// forward_operand(W, p, row0 + rows) with row0 = 0: W^T packed once for the whole sequence.
 template <class T>
 void recurrent_product(std::size_t n, std::size_t p, const T* in, std::size_t ld_in, const T* w, const T* b,
-                       std::size_t row0, std::size_t rows, T* out, std::size_t ld_out) {
+                       std::size_t row0, std::size_t rows, T* out, std::size_t ld_out,
+                       const PackedB<T>* packed = nullptr) {
   if (b)
     for (std::size_t r = 0; r < n; ++r) std::copy(b + row0, b + row0 + rows, out + r * ld_out + row0);
+  if (packed) return gemm_packed<T>(false, n, 1, in, ld_in, *packed, b ? 1 : 0, out, ld_out);
   gemm<T>(false, true, n, rows, p, 1, in, ld_in, w + row0 * p, p, b ? 1 : 0, out + row0, ld_out);
 }
 
 /// dh (fresh: =, else +=) dA[:, row0:row0+rows] W_hh[row0:row0+rows], dA with n rows of stride ld.
+/// `packed`, when given, is backward_operand(W, p, rows) with row0 = 0.
 template <class T>
 void recurrent_input_grad(std::size_t n, const T* d_a, std::size_t ld, const T* w, std::size_t p, std::size_t row0,
-                          std::size_t rows, T* dh, bool fresh) {
+                          std::size_t rows, T* dh, bool fresh, const PackedB<T>* packed = nullptr) {
+  if (packed) return gemm_packed<T>(false, n, 1, d_a, ld, *packed, fresh ? 0 : 1, dh, p);
   gemm<T>(false, false, n, p, rows, 1, d_a + row0, ld, w + row0 * p, p, fresh ? 0 : 1, dh, p);
+}
+
+/// The products of a whole sequence multiply by the same weight at every step: its first `rows`
+/// rows, W (*, p), as op(B) of recurrent_product (W^T) and of recurrent_input_grad (W), packed once.
+template <class T>
+PackedB<T> forward_operand(const T* w, std::size_t p, std::size_t rows) {
+  return PackedB<T>(true, p, rows, w, p);
+}
+template <class T>
+PackedB<T> backward_operand(const T* w, std::size_t p, std::size_t rows) {
+  return PackedB<T>(false, rows, p, w, p);
 }
 
 /// One block of gate rows of W_hh and the recurrent input it multiplied (h, or r * h in the paper GRU).
@@ -137,12 +153,13 @@ void lstm_backward(std::size_t n, std::size_t H, const T* acts, const T* c_old, 
 
 /// One GRU step over n rows: h (n, H), gx (n, 3H), out y (n, H). acts (n, 4H) receives r, z, n
 /// and a fourth block `extra` = gh_n (reset_after) or r * h (paper), which backward reads.
+/// `packed`: forward_operand(w, H, 3H), for reset_after only.
 template <class T>
 void gru_forward(std::size_t n, std::size_t H, const T* h, const T* w, const T* b, const T* gx, T* acts, T* y,
-                 bool reset_after) {
+                 bool reset_after, const PackedB<T>* packed = nullptr) {
   const isa::KernelTable<T>& k = isa::kernels<T>();
   const std::size_t L = 4 * H;
-  recurrent_product<T>(n, H, h, H, w, b, 0, reset_after ? 3 * H : 2 * H, acts, L);
+  recurrent_product<T>(n, H, h, H, w, b, 0, reset_after ? 3 * H : 2 * H, acts, L, packed);
   k.gru_gates(n, H, h, gx, acts, reset_after);
   if (!reset_after) recurrent_product<T>(n, H, acts + 3 * H, L, w, b, 2 * H, H, acts, L);
   k.gru_candidate(n, H, h, gx, acts, y, reset_after);
@@ -162,11 +179,13 @@ void gru_gate_grads(std::size_t n, std::size_t H, const T* h, const T* w, const 
 }
 
 /// dh (fresh: =, else +=) the GRU step's gradient for its input state h: dA W_hh over the rows fed
-/// by h, plus dy * z, plus (paper form) d_rh * r.
+/// by h, plus dy * z, plus (paper form) d_rh * r. `packed`: backward_operand(w, H, 3H or 2H).
 template <class T>
 void gru_state_grad(std::size_t n, std::size_t H, const T* w, const T* acts, const T* dy, const T* d_x,
-                    const T* d_gh, const T* d_rh, T* dh, bool fresh, bool reset_after) {
-  recurrent_input_grad<T>(n, reset_after ? d_gh : d_x, 3 * H, w, H, 0, reset_after ? 3 * H : 2 * H, dh, fresh);
+                    const T* d_gh, const T* d_rh, T* dh, bool fresh, bool reset_after,
+                    const PackedB<T>* packed = nullptr) {
+  recurrent_input_grad<T>(n, reset_after ? d_gh : d_x, 3 * H, w, H, 0, reset_after ? 3 * H : 2 * H, dh, fresh,
+                          packed);
   isa::kernels<T>().gru_state_grad_rest(n, H, acts, dy, d_rh, dh, reset_after);
 }
 

@@ -60,6 +60,13 @@ struct SequenceSize {
   std::size_t segment() const { return (L + 1) * N * P + (lstm ? N * H : 0); }
 };
 
+/// The weights that every step of a pass multiplies by, packed once per pass (kernels.hpp): W_hh,
+/// and W_hr when an LSTM projects, as the forward's products read them or as the backward's do.
+template <class T>
+struct StepOperands {
+  detail::PackedB<T> w, w_hr;
+};
+
 /// One direction of a sequence op: where its operands live, and what its forward keeps for backward.
 template <class T>
 struct Direction {
@@ -74,6 +81,7 @@ struct Direction {
   xt::xarray<T> y_cell;       // a projected LSTM's o * tanh(c') before the projection: kept
   std::vector<char> c_clipped, h_clipped;  // where cell_clip and proj_clip bit: kept
   xt::xarray<T> h_prev, c_prev;  // the state entering each step: rebuilt in backward, not kept
+  StepOperands<T> step;          // W_hh and W_hr packed for the per-step products of one pass
 };
 
 /// One direction's gradients, computed in parallel with the other direction's and accumulated after.
@@ -81,6 +89,22 @@ template <class T>
 struct DirectionGrads {
   xt::xarray<T> d_x, d_gh, d_h, dh, dc;  // d_h: a projected LSTM's dh' of every step, for dW_hr
 };
+
+/// Direction d's per-step weights packed for the forward pass or the backward one. A paper-form
+/// GRU multiplies by two blocks of W_hh in its forward step; those stay unpacked.
+template <class T>
+StepOperands<T> step_operands(const CellSpec& spec, const SequenceSize& z, const Direction<T>& d, bool forward) {
+  const bool gru_paper = spec.kind == Kind::Gru && !spec.reset_after;
+  StepOperands<T> s;
+  if (forward) {
+    if (!gru_paper) s.w = forward_operand(d.w, z.P, z.G);
+    if (d.w_hr) s.w_hr = forward_operand(d.w_hr, z.H, z.P);
+  } else {
+    s.w = backward_operand(d.w, z.P, gru_paper ? 2 * z.H : z.G);
+    if (d.w_hr) s.w_hr = backward_operand(d.w_hr, z.H, z.P);
+  }
+  return s;
+}
 
 /// x = clamp(x, -clip, clip) over n values, marking the clamped ones (whose gradient is zero).
 template <class T>
@@ -117,13 +141,13 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
     }
     switch (spec.kind) {
       case Kind::Rnn:
-        recurrent_product<T>(n, H, h, H, d.w, d.b, 0, H, y, H);
+        recurrent_product<T>(n, H, h, H, d.w, d.b, 0, H, y, H, &d.step.w);
         rnn_forward<T>(n * H, x, y, spec.nonlinearity == RnnNonlinearity::Relu);
         break;
       case Kind::Lstm: {
         T* y_cell = d.w_hr ? d.y_cell.data() + at_c : y;
         T* c_new = d.c_new.data() + at_c;
-        recurrent_product<T>(n, P, h, P, d.w, d.b, 0, G, a, G);
+        recurrent_product<T>(n, P, h, P, d.w, d.b, 0, G, a, G, &d.step.w);
         lstm_forward<T>(n, H, x, a, c, y_cell, c_new);
         if (cell_clip > 0) {
           char* clipped = d.c_clipped.data() + at_c;
@@ -133,14 +157,14 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
               if (clipped[i * H + j]) y_cell[i * H + j] = a[i * G + 3 * H + j] * std::tanh(c_new[i * H + j]);
         }
         if (d.w_hr) {
-          detail::gemm<T>(false, true, n, P, H, 1, y_cell, H, d.w_hr, H, 0, y, P);
+          detail::gemm_packed<T>(false, n, 1, y_cell, H, d.step.w_hr, 0, y, P);
           if (proj_clip > 0) clip_values<T>(n * P, y, proj_clip, d.h_clipped.data() + at);
         }
         copy_valid_rows<T>(c_new, c, H, valid, n_valid);
         break;
       }
       case Kind::Gru:
-        gru_forward<T>(n, H, h, d.w, d.b, x, a, y, spec.reset_after);
+        gru_forward<T>(n, H, h, d.w, d.b, x, a, y, spec.reset_after, spec.reset_after ? &d.step.w : nullptr);
         break;
     }
     copy_valid_rows<T>(y, h, P, valid, n_valid);
@@ -219,7 +243,7 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
             for (std::size_t q = 0; q < n * P; ++q)
               if (d.h_clipped[at + q]) dy[q] = T(0);
           std::copy(dy.begin(), dy.end(), r.d_h.data() + at);
-          detail::gemm<T>(false, false, n, H, P, 1, dy.data(), P, d.w_hr, H, 0, dy_cell.data(), H);
+          detail::gemm_packed<T>(false, n, 1, dy.data(), P, d.step.w_hr, 0, dy_cell.data(), H);
           d_y = dy_cell.data();
         }
         lstm_backward<T>(n, H, a, d.c_prev.data() + at_c, d.c_new.data() + at_c, d_y, dc_in.data(), dx,
@@ -242,9 +266,10 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
       if (dg) zero_invalid_rows<T>(dg, G, valid);
     }
     if (spec.kind == Kind::Gru)
-      gru_state_grad<T>(n, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after);
+      gru_state_grad<T>(n, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after,
+                        &d.step.w);
     else
-      recurrent_input_grad<T>(n, dx, G, d.w, P, 0, G, dh_new.data(), true);
+      recurrent_input_grad<T>(n, dx, G, d.w, P, 0, G, dh_new.data(), true, &d.step.w);
     copy_valid_rows<T>(dh_new.data(), dh, P, valid, n_valid);
     if (z.lstm) copy_valid_rows<T>(dc_new.data(), dc, H, valid, n_valid);
   }
@@ -327,16 +352,19 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     d.h_clipped.resize(spec.proj_clip > 0 ? z.L * z.N * z.P : 0);
   }
   const std::vector<Task> tasks = split_into_tasks(D, z.N);
+  for (Direction<T>& d : dirs) d.step = step_operands(spec, z, d, true);
   parallel_tasks(tasks.size(), [&](std::size_t i) {
     const Task& task = tasks[i];
     forward_rows<T>(spec, z, lengths, dirs[task.direction], out.data() + task.direction * segment, task.rows);
   });
+  for (Direction<T>& d : dirs) d.step = {};
 
   auto backward = [=, dirs = std::move(dirs)](BackwardContext<T>& ctx) mutable {
     const bool gru_after = spec.kind == Kind::Gru && spec.reset_after;
     for (Direction<T>& d : dirs) {
       d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.P});
       d.c_prev = xt::xarray<T>::from_shape({z.lstm ? z.L : 0, z.N, z.H});
+      d.step = step_operands(spec, z, d, false);
     }
     std::vector<DirectionGrads<T>> grads(D);
     for (std::size_t i = 0; i < D; ++i) {
@@ -359,7 +387,10 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     // Last direction first: a layer input shared by both directions then gets its gradient in the
     // order the two separate linear nodes of an unfused projection would give it (the same bits).
     for (std::size_t i = D; i-- > 0;) accumulate_direction<T>(spec, z, ctx, dirs[i], std::move(grads[i]));
-    for (Direction<T>& d : dirs) d.h_prev = d.c_prev = xt::xarray<T>();  // until the next backward, if any
+    for (Direction<T>& d : dirs) {  // until the next backward, if any
+      d.h_prev = d.c_prev = xt::xarray<T>();
+      d.step = {};
+    }
   };
   return record<T>(op, std::move(out), inputs, std::move(backward));
 }

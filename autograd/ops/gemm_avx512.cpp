@@ -1,0 +1,132 @@
+// Single-precision GEMM on AVX-512 (compiled with -mavx512f; called only where the CPU has it,
+// autograd/ops/blas.cpp). OpenBLAS 0.3.21 runs its AVX2 kernels on the AVX-512 CPUs it does not know
+// (Zen 5 among them), at about half of what the core can do; this is the classic packed GEMM
+// (Goto's blocking, as BLIS) around one 8 x 48 register tile, 24 accumulators of 16 floats.
+//
+// Each element of C is summed the same way whatever the shape around it: k in blocks of kKc in
+// order, each block in one register from 0, then C = alpha * block + C (beta * C for the first). So
+// a product split into row or column blocks gives the same bits as the whole.
+//
+// No function here may be inline or a template shared with baseline code (isa_symbols.cmake):
+// everything is in an anonymous namespace but the one entry point.
+#include "autograd/ops/gemm_avx512.hpp"
+
+#include <immintrin.h>
+
+namespace tg::detail {
+
+namespace {
+
+constexpr std::size_t kMr = 8, kNr = 48;  // the register tile: rows of A by 3 vectors of B
+
+/// The element (i, k) of op(A), as stored row-major.
+float a_at(const GemmOperands& g, std::size_t i, std::size_t k) {
+  return g.trans_a ? g.a[k * g.lda + i] : g.a[i * g.lda + k];
+}
+
+/// Rows [i0, i0 + mc) and depth [k0, k0 + kc) of op(A) as panels of kMr rows, each k-major
+/// (panel[k * kMr + r]), rows past m zero.
+void pack_a(const GemmOperands& g, std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, float* out) {
+  for (std::size_t p = 0; p < mc; p += kMr, out += kMr * kc)
+    for (std::size_t k = 0; k < kc; ++k)
+      for (std::size_t r = 0; r < kMr; ++r) out[k * kMr + r] = p + r < mc ? a_at(g, i0 + p + r, k0 + k) : 0.0f;
+}
+
+/// Depth [k0, k0 + kc) and columns [j0, j0 + nc) of op(B) as panels of kNr columns, each k-major
+/// (panel[k * kNr + c]), columns past n zero.
+void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j0, std::size_t nc, float* out) {
+  for (std::size_t q = 0; q < nc; q += kNr, out += kNr * kc) {
+    const std::size_t cols = nc - q < kNr ? nc - q : kNr;
+    if (!g.trans_b) {
+      for (std::size_t k = 0; k < kc; ++k) {
+        const float* src = g.b + (k0 + k) * g.ldb + j0 + q;
+        float* row = out + k * kNr;
+        for (std::size_t c = 0; c < cols; ++c) row[c] = src[c];
+        for (std::size_t c = cols; c < kNr; ++c) row[c] = 0.0f;
+      }
+    } else {  // column c of the panel is a run of row j of B as stored: read it in order
+      for (std::size_t c = 0; c < kNr; ++c) {
+        if (c < cols) {
+          const float* src = g.b + (j0 + q + c) * g.ldb + k0;
+          for (std::size_t k = 0; k < kc; ++k) out[k * kNr + c] = src[k];
+        } else {
+          for (std::size_t k = 0; k < kc; ++k) out[k * kNr + c] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+/// C[0:rows, 0:cols] = alpha * (A panel . B panel) + beta * C (C not read when beta is 0).
+void tile(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc, float alpha, float beta,
+          std::size_t rows, std::size_t cols) {
+  __m512 acc[kMr][3];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = acc[r][2] = _mm512_setzero_ps();
+  for (std::size_t k = 0; k < kc; ++k, a += kMr, b += kNr) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < kMr; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+      acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  for (std::size_t v = 0; v < 3; ++v) {
+    if (cols <= v * 16) break;
+    const std::size_t n = cols - v * 16;
+    const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    for (std::size_t r = 0; r < rows; ++r) {
+      float* p = c + r * ldc + v * 16;
+      const __m512 out = beta == 0.0f ? _mm512_mul_ps(va, acc[r][v])
+                                      : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, p), _mm512_mul_ps(va, acc[r][v]));
+      _mm512_mask_storeu_ps(p, mask, out);
+    }
+  }
+}
+
+}  // namespace
+
+std::size_t sgemm_avx512_packed_b_floats(std::size_t k, std::size_t n) { return (n + kNr - 1) / kNr * kNr * k; }
+
+// The blocks of kGemmKc x kGemmNc one after another, columns outer: block (k0, j0) starts at
+// j0 * k + k0 * (its width rounded up to whole panels).
+void sgemm_avx512_pack_b(const GemmOperands& g, float* out) {
+  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
+    const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
+    for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc)
+      pack_b(g, k0, g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc, j0, nc, out + j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr));
+  }
+}
+
+void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_a_buffer, float* pack_b_buffer) {
+  if (g.k == 0) {  // C = beta * C (not read when beta is 0)
+    for (std::size_t i = 0; i < g.m; ++i)
+      for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.c[i * g.ldc + j];
+    return;
+  }
+  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
+    const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
+    for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
+      const std::size_t kc = g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc;
+      const float beta = k0 == 0 ? g.beta : 1.0f;
+      const float* b_panels = pack_b_buffer;
+      if (packed_b)
+        b_panels = packed_b + j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr);
+      else
+        pack_b(g, k0, kc, j0, nc, pack_b_buffer);
+      for (std::size_t i0 = 0; i0 < g.m; i0 += kGemmMc) {
+        const std::size_t mc = g.m - i0 < kGemmMc ? g.m - i0 : kGemmMc;
+        pack_a(g, i0, mc, k0, kc, pack_a_buffer);
+        for (std::size_t ir = 0; ir < mc; ir += kMr)
+          for (std::size_t jr = 0; jr < nc; jr += kNr)
+            tile(kc, pack_a_buffer + ir * kc, b_panels + jr * kc, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, g.alpha,
+                 beta, mc - ir < kMr ? mc - ir : kMr, nc - jr < kNr ? nc - jr : kNr);
+      }
+    }
+  }
+}
+
+}  // namespace tg::detail

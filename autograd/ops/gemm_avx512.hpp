@@ -1,0 +1,35 @@
+#pragma once
+// tapegrad's own single-precision GEMM for CPUs with AVX-512 (gemm_avx512.cpp). Called by
+// detail::gemm (blas.cpp) only where the CPU runs AVX-512F; it owns no memory.
+#include <cstddef>
+
+namespace tg::detail {
+
+/// The blocking: panels of op(A) of kGemmMc rows and op(B) of kGemmNc columns, kGemmKc deep. The
+/// caller's packing buffers hold kGemmMc * kGemmKc and kGemmKc * kGemmNc floats (multiples of the
+/// register tile, 8 x 48).
+inline constexpr std::size_t kGemmMc = 144, kGemmKc = 256, kGemmNc = 480;
+
+/// C = alpha op(A) op(B) + beta C, row-major, as detail::gemm; C is not read when beta is 0.
+struct GemmOperands {
+  bool trans_a, trans_b;
+  std::size_t m, n, k;
+  float alpha;
+  const float* a;
+  std::size_t lda;
+  const float* b;
+  std::size_t ldb;
+  float beta;
+  float* c;
+  std::size_t ldc;
+};
+
+/// The product, packing op(B) into pack_b_buffer as it goes, or reading its panels from packed_b
+/// (sgemm_avx512_pack_b's layout; b is then not read) when that is not null.
+void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_a_buffer, float* pack_b_buffer);
+
+/// How many floats the whole op(B) of a k x n product takes packed, and the packing (g's b side).
+std::size_t sgemm_avx512_packed_b_floats(std::size_t k, std::size_t n);
+void sgemm_avx512_pack_b(const GemmOperands& g, float* out);
+
+}  // namespace tg::detail
