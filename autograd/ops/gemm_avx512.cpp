@@ -19,17 +19,56 @@ namespace {
 
 constexpr std::size_t kMr = 8, kNr = 48;  // the register tile: rows of A by 3 vectors of B
 
-/// The element (i, k) of op(A), as stored row-major.
-float a_at(const GemmOperands& g, std::size_t i, std::size_t k) {
-  return g.trans_a ? g.a[k * g.lda + i] : g.a[i * g.lda + k];
+/// Rows [i0, i0 + mc) and depth [k0, k0 + kc) of op(A) as panels of kMr rows, each k-major
+/// (panel[k * kMr + r]), rows past mc zero. Each loop reads A in the order it is stored.
+void pack_a(const GemmOperands& g, std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, float* out) {
+  for (std::size_t p = 0; p < mc; p += kMr, out += kMr * kc) {
+    const std::size_t rows = mc - p < kMr ? mc - p : kMr;
+    if (g.trans_a) {  // op(A)(i, k) = a[k * lda + i]: a panel's row of k is 8 consecutive floats
+      for (std::size_t k = 0; k < kc; ++k) {
+        const float* src = g.a + (k0 + k) * g.lda + i0 + p;
+        for (std::size_t r = 0; r < kMr; ++r) out[k * kMr + r] = r < rows ? src[r] : 0.0f;
+      }
+    } else {  // op(A)(i, k) = a[i * lda + k]: each row of the panel is a run of A's row
+      for (std::size_t r = 0; r < kMr; ++r) {
+        if (r < rows) {
+          const float* src = g.a + (i0 + p + r) * g.lda + k0;
+          for (std::size_t k = 0; k < kc; ++k) out[k * kMr + r] = src[k];
+        } else {
+          for (std::size_t k = 0; k < kc; ++k) out[k * kMr + r] = 0.0f;
+        }
+      }
+    }
+  }
 }
 
-/// Rows [i0, i0 + mc) and depth [k0, k0 + kc) of op(A) as panels of kMr rows, each k-major
-/// (panel[k * kMr + r]), rows past m zero.
-void pack_a(const GemmOperands& g, std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, float* out) {
-  for (std::size_t p = 0; p < mc; p += kMr, out += kMr * kc)
-    for (std::size_t k = 0; k < kc; ++k)
-      for (std::size_t r = 0; r < kMr; ++r) out[k * kMr + r] = p + r < mc ? a_at(g, i0 + p + r, k0 + k) : 0.0f;
+/// dst[i * ldd + j] = src[j * ld + i] for a 16 x 16 block.
+void transpose16(const float* src, std::size_t ld, float* dst, std::size_t ldd) {
+  // (The zero-masking forms with every lane on are the plain instructions; the plain intrinsics trip
+  // -Wuninitialized in GCC 12's headers, GCC bug 105593.)
+  const __mmask16 all = 0xFFFF;
+  __m512 r[16], t[16];
+  for (std::size_t i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld);
+  for (std::size_t i = 0; i < 8; ++i) {  // interleave row pairs, then pairs of pairs, then lanes
+    t[2 * i] = _mm512_maskz_unpacklo_ps(all, r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_maskz_unpackhi_ps(all, r[2 * i], r[2 * i + 1]);
+  }
+  for (std::size_t i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = 0; j < 4; ++j) {
+      t[8 * i + j] = _mm512_maskz_shuffle_f32x4(all, r[8 * i + j], r[8 * i + j + 4], 0x88);
+      t[8 * i + j + 4] = _mm512_maskz_shuffle_f32x4(all, r[8 * i + j], r[8 * i + j + 4], 0xdd);
+    }
+  for (std::size_t i = 0; i < 8; ++i) {
+    r[i] = _mm512_maskz_shuffle_f32x4(all, t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_maskz_shuffle_f32x4(all, t[i], t[i + 8], 0xdd);
+  }
+  for (std::size_t i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, r[i]);
 }
 
 /// Depth [k0, k0 + kc) and columns [j0, j0 + nc) of op(B) as panels of kNr columns, each k-major
@@ -44,8 +83,16 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
         for (std::size_t c = 0; c < cols; ++c) row[c] = src[c];
         for (std::size_t c = cols; c < kNr; ++c) row[c] = 0.0f;
       }
-    } else {  // column c of the panel is a run of row j of B as stored: read it in order
-      for (std::size_t c = 0; c < kNr; ++c) {
+    } else {  // column c of the panel is a run of row j of B as stored: 16 x 16 blocks transposed
+      std::size_t c0 = 0;
+      for (; c0 + 16 <= cols; c0 += 16) {
+        const float* src = g.b + (j0 + q + c0) * g.ldb + k0;
+        std::size_t k = 0;
+        for (; k + 16 <= kc; k += 16) transpose16(src + k, g.ldb, out + k * kNr + c0, kNr);
+        for (; k < kc; ++k)
+          for (std::size_t c = 0; c < 16; ++c) out[k * kNr + c0 + c] = src[c * g.ldb + k];
+      }
+      for (std::size_t c = c0; c < kNr; ++c) {  // the columns left, one at a time; zero past cols
         if (c < cols) {
           const float* src = g.b + (j0 + q + c) * g.ldb + k0;
           for (std::size_t k = 0; k < kc; ++k) out[k * kNr + c] = src[k];
