@@ -141,7 +141,10 @@ def main():
 def print_tables(args, workloads, impls, budgets, times, rss, first_loss, peaks, peak):
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {platform.node()}; {args.rounds} round(s) x "
           f"{args.steps} timed steps after {args.warmup} warm-up steps per run, implementations interleaved.")
-    print(f"sgemm 2048^3 peak (OpenBLAS): {peak[1]:.0f} GFLOP/s on 1 thread, {peak[2]:.0f} on 2 "
+    print(f"sgemm 2048^3 peak (the better of OpenBLAS and tapegrad's GEMM; OpenBLAS "
+          f"{peaks[-1].get('openblas_1t')}/{peaks[-1].get('openblas_2t')}, tapegrad "
+          f"{peaks[-1].get('tapegrad_1t')}/{peaks[-1].get('tapegrad_2t')} after): "
+          f"{peak[1]:.0f} GFLOP/s on 1 thread, {peak[2]:.0f} on 2 "
           f"(before: {peaks[0]['gflops_1t']}/{peaks[0]['gflops_2t']}, after: "
           f"{peaks[-1]['gflops_1t']}/{peaks[-1]['gflops_2t']}).\n")
     trained = [w for w in workloads if w != "W6"]

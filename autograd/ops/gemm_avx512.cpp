@@ -154,26 +154,38 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_a_bu
       for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.c[i * g.ldc + j];
     return;
   }
-  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
-    const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
+  auto width = [&](std::size_t j0) { return g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc; };
+  auto depth = [&](std::size_t k0) { return g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc; };
+  auto b_block = [&](std::size_t k0, std::size_t j0) -> const float* {  // op(B)[k0:, j0:] as panels
+    if (packed_b) return packed_b + j0 * g.k + k0 * ((width(j0) + kNr - 1) / kNr * kNr);
+    pack_b(g, k0, depth(k0), j0, width(j0), pack_b_buffer);
+    return pack_b_buffer;
+  };
+  // C[i0:i0+mc, j0:j0+nc] (+)= the product of one packed block of A and one of B.
+  auto tiles = [&](std::size_t i0, std::size_t mc, std::size_t k0, std::size_t j0, const float* b_panels) {
+    const std::size_t kc = depth(k0), nc = width(j0);
+    const float beta = k0 == 0 ? g.beta : 1.0f;
+    for (std::size_t ir = 0; ir < mc; ir += kMr)
+      for (std::size_t jr = 0; jr < nc; jr += kNr)
+        tile(kc, pack_a_buffer + ir * kc, b_panels + jr * kc, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, g.alpha, beta,
+             mc - ir < kMr ? mc - ir : kMr, nc - jr < kNr ? nc - jr : kNr);
+  };
+  if (g.m <= kGemmMc) {  // one block of rows (a per-step product): A packed once per depth block
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
-      const std::size_t kc = g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc;
-      const float beta = k0 == 0 ? g.beta : 1.0f;
-      const float* b_panels = pack_b_buffer;
-      if (packed_b)
-        b_panels = packed_b + j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr);
-      else
-        pack_b(g, k0, kc, j0, nc, pack_b_buffer);
+      pack_a(g, 0, g.m, k0, depth(k0), pack_a_buffer);
+      for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) tiles(0, g.m, k0, j0, b_block(k0, j0));
+    }
+    return;
+  }
+  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc)
+    for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
+      const float* b_panels = b_block(k0, j0);
       for (std::size_t i0 = 0; i0 < g.m; i0 += kGemmMc) {
         const std::size_t mc = g.m - i0 < kGemmMc ? g.m - i0 : kGemmMc;
-        pack_a(g, i0, mc, k0, kc, pack_a_buffer);
-        for (std::size_t ir = 0; ir < mc; ir += kMr)
-          for (std::size_t jr = 0; jr < nc; jr += kNr)
-            tile(kc, pack_a_buffer + ir * kc, b_panels + jr * kc, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, g.alpha,
-                 beta, mc - ir < kMr ? mc - ir : kMr, nc - jr < kNr ? nc - jr : kNr);
+        pack_a(g, i0, mc, k0, depth(k0), pack_a_buffer);
+        tiles(i0, mc, k0, j0, b_panels);
       }
     }
-  }
 }
 
 }  // namespace tg::detail
