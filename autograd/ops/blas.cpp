@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <algorithm>
+#include <mutex>
 #include <type_traits>
 
 namespace tg::detail {
@@ -43,11 +44,42 @@ bool avx512_gemm() {
   return cpu_has_it && isa::active_isa() != isa::Isa::sse2;
 }
 
-/// sgemm_avx512 with this thread's packing buffers.
+/// The AVX-512 GEMM's packing buffers, shared by every thread: a product takes one and gives it back.
+/// Buffers kept per thread would be faulted in by each TBB worker at its first product, whenever
+/// that comes (a page-fault-free steady state is tested: tests/reliability/page_faults_test.cpp);
+/// these are made and written together, one per thread, when the first product finds none free.
+class PackBuffers {
+ public:
+  using Buffer = std::vector<float, xsimd::aligned_allocator<float, 64>>;
+  static constexpr std::size_t kAFloats = kGemmMc * kGemmKc, kFloats = kAFloats + kGemmKc * kGemmNc;
+
+  Buffer take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) {  // the first time one per thread, later (more threads than then) one more
+      const auto threads = static_cast<std::size_t>(get_num_threads());
+      for (std::size_t i = 0, n = made_ < threads ? threads - made_ : 1; i < n; ++i, ++made_) free_.emplace_back(kFloats);
+    }
+    Buffer b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void give(Buffer b) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Buffer> free_;
+  std::size_t made_ = 0;
+};
+
+/// sgemm_avx512 with a pair of packing buffers from the shared pool.
 void avx512_product(const GemmOperands& g, const float* packed_b) {
-  thread_local std::vector<float, xsimd::aligned_allocator<float, 64>> pack_a(kGemmMc * kGemmKc),
-      pack_b(kGemmKc * kGemmNc);
-  sgemm_avx512(g, packed_b, pack_a.data(), pack_b.data());
+  static PackBuffers pool;
+  PackBuffers::Buffer buffer = pool.take();
+  sgemm_avx512(g, packed_b, buffer.data(), buffer.data() + PackBuffers::kAFloats);
+  pool.give(std::move(buffer));
 }
 
 template <class T>

@@ -5,9 +5,9 @@
 
 namespace tg::detail {
 
-/// The blocking: panels of op(A) of kGemmMc rows and op(B) of kGemmNc columns, kGemmKc deep. The
-/// caller's packing buffers hold kGemmMc * kGemmKc and kGemmKc * kGemmNc floats (multiples of the
-/// register tile, 8 x 48).
+/// The blocking: panels of op(A) of kGemmMc rows and op(B) of kGemmNc columns, kGemmKc deep
+/// (multiples of the register tile, 8 x 48). The caller's packing buffers hold kGemmMc * kGemmKc
+/// and kGemmKc * kGemmNc floats.
 inline constexpr std::size_t kGemmMc = 144, kGemmKc = 256, kGemmNc = 480;
 
 /// C = alpha op(A) op(B) + beta C, row-major, as detail::gemm; C is not read when beta is 0.
