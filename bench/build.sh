@@ -19,7 +19,7 @@ fi
 build="${TAPEGRAD_BENCH_BUILD_DIR:-$root/build-bench}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON \
   -DTAPEGRAD_BUILD_TESTS=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF "${launcher[@]}" >/dev/null
-cmake --build "$build" --parallel "$jobs" --target tapegrad_workloads tapegrad_decoding sgemm_peak
+cmake --build "$build" --parallel "$jobs" --target tapegrad_workloads tapegrad_decoding sgemm_peak gemm_shapes
 
 if [ "$what" != tapegrad ]; then
   libtorch_build="${LIBTORCH_BENCH_BUILD_DIR:-$root/build-libtorch}"
