@@ -176,7 +176,7 @@ def print_tables(args, workloads, impls, budgets, times, rss, first_loss, peaks,
                         row += ["n/a"] * 4
                 row.append(" / ".join(f"{rss[(workload, cores, i)]:.0f}" for i in impls))
                 print("| " + " | ".join(row) + " |")
-        print(f"\nGFLOP per step (analytical, 2mnk per product, forward x3): "
+        print("\nGFLOP per step (analytical, 2mnk per product, forward x3): "
               + ", ".join(f"{w} {step_gflop(w):.2f}" for w in trained)
               + ". W5 projects the attention keys once per batch in all three implementations."
               + (" W7 counts the character convolutions, highway, projection, both directions' LSTMs with their"
