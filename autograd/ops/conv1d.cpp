@@ -22,21 +22,21 @@ struct ConvGeometry {
   }
 };
 
-ConvGeometry check_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::size_t stride,
-                          std::size_t padding) {
-  if (bias.defined()) detail::check_same_dtype("conv1d", {x, weight, bias});
-  else detail::check_same_dtype("conv1d", {x, weight});
+ConvGeometry check_conv1d(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                          std::size_t stride, std::size_t padding) {
+  if (bias.defined()) detail::check_same_dtype(op, {x, weight, bias});
+  else detail::check_same_dtype(op, {x, weight});
   const Shape& sx = x.shape();
   const Shape& sw = weight.shape();
   if (sx.size() != 3 || sw.size() != 3 || sx[1] != sw[1])
-    fail<ShapeError>("conv1d: input {} does not fit weight {} (need input (N, C_in, L) and weight (C_out, C_in, K))",
-                     shape_str(sx), shape_str(sw));
+    fail<ShapeError>("{}: input {} does not fit weight {} (need input (N, C_in, L) and weight (C_out, C_in, K))",
+                     op, shape_str(sx), shape_str(sw));
   if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != sw[0]))
-    fail<ShapeError>("conv1d: bias {} does not fit weight {} (need bias ({}))", shape_str(bias.shape()),
+    fail<ShapeError>("{}: bias {} does not fit weight {} (need bias ({}))", op, shape_str(bias.shape()),
                      shape_str(sw), sw[0]);
-  if (stride == 0) fail<ValueError>("conv1d: stride must be positive");
+  if (stride == 0) fail<ValueError>("{}: stride must be positive", op);
   if (sw[2] == 0 || sx[2] + 2 * padding < sw[2])
-    fail<ShapeError>("conv1d: kernel size {} does not fit input length {} with padding {}", sw[2], sx[2], padding);
+    fail<ShapeError>("{}: kernel size {} does not fit input length {} with padding {}", op, sw[2], sx[2], padding);
   return {sx[0], sx[1], sx[2], sw[0], sw[2], stride, padding, (sx[2] + 2 * padding - sw[2]) / stride + 1};
 }
 
@@ -95,7 +95,7 @@ void for_pieces(std::size_t n, std::size_t least, Body&& body) {
 // Y[(n,t), o] = cols[(n,t), :] . W[o, :] + b[o], then laid out as (N, C_out, L_out);
 // dW = dY^T cols, dcols = dY W -> dx by col2im, db = sum over (n, t) of dY.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::size_t stride, std::size_t padding) {
-  const ConvGeometry g = check_conv1d(x, weight, bias, stride, padding);
+  const ConvGeometry g = check_conv1d("conv1d", x, weight, bias, stride, padding);
   return visit_dtype(x.dtype(), [&]<class T>() {
     const xt::xarray<T> cols = im2col(x.data<T>().data(), g);
     xt::xarray<T> rows_out = xt::xarray<T>::from_shape({g.rows(), g.out_channels});
@@ -132,7 +132,7 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::si
 // dy[n, o] W[o, :], db = sum over n of dy.
 Tensor conv1d_max_over_time(const Tensor& x, const Tensor& weight, const Tensor& bias, std::size_t stride,
                             std::size_t padding) {
-  const ConvGeometry g = check_conv1d(x, weight, bias, stride, padding);
+  const ConvGeometry g = check_conv1d("conv1d_max_over_time", x, weight, bias, stride, padding);
   return visit_dtype(x.dtype(), [&]<class T>() {
     const T* px = x.data<T>().data();
     const T* pw = weight.data<T>().data();

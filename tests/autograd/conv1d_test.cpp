@@ -54,6 +54,17 @@ TEST(Conv1dMaxOverTimeOp, SameAsMaxOfConv1dInPiecesAndOnTies) {
   }
 }
 
+TEST(Conv1dMaxOverTimeOp, BadOperandsNameTheOp) {
+  EXPECT_TRUE(test::throws<ShapeError>([] { conv1d_max_over_time(zeros({2, 3, 9}), zeros({4, 2, 3})); },
+                                       {"conv1d_max_over_time: input [2, 3, 9] does not fit weight [4, 2, 3]"}));
+  EXPECT_TRUE(test::throws<ShapeError>([] { conv1d_max_over_time(zeros({2, 3, 9}), zeros({4, 3, 3}), zeros({3})); },
+                                       {"conv1d_max_over_time: bias [3]"}));
+  EXPECT_TRUE(test::throws<ShapeError>([] { conv1d_max_over_time(zeros({2, 3, 2}), zeros({4, 3, 3})); },
+                                       {"conv1d_max_over_time: kernel size 3 does not fit input length 2"}));
+  EXPECT_TRUE(test::throws<ValueError>([] { conv1d_max_over_time(zeros({2, 3, 9}), zeros({4, 3, 3}), Tensor(), 0); },
+                                       {"conv1d_max_over_time: stride must be positive"}));
+}
+
 TEST(Conv1dMaxOverTimeOp, SameBitsOnOneAndTwoThreads) {
   test::ThreadsGuard guard;
   Tensor x = test::random_input({64, 4, 30}, 11).to(kFloat32), w = test::random_input({32, 4, 5}, 12).to(kFloat32);
