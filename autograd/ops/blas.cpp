@@ -51,7 +51,7 @@ bool avx512_gemm() {
 class PackBuffers {
  public:
   using Buffer = std::vector<float, xsimd::aligned_allocator<float, 64>>;
-  static constexpr std::size_t kAFloats = kGemmMc * kGemmKc, kFloats = kAFloats + kGemmKc * kGemmNc;
+  static constexpr std::size_t kFloats = kGemmKc * kGemmNc;
 
   Buffer take() {
     std::lock_guard lock(mutex_);
@@ -74,11 +74,11 @@ class PackBuffers {
   std::size_t made_ = 0;
 };
 
-/// sgemm_avx512 with a pair of packing buffers from the shared pool.
+/// sgemm_avx512 with a packing buffer from the shared pool.
 void avx512_product(const GemmOperands& g, const float* packed_b) {
   static PackBuffers pool;
   PackBuffers::Buffer buffer = pool.take();
-  sgemm_avx512(g, packed_b, buffer.data(), buffer.data() + PackBuffers::kAFloats);
+  sgemm_avx512(g, packed_b, buffer.data());
   pool.give(std::move(buffer));
 }
 

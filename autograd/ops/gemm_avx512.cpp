@@ -1,7 +1,9 @@
 // Single-precision GEMM on AVX-512 (compiled with -mavx512f; called only where the CPU has it,
 // autograd/ops/blas.cpp). OpenBLAS 0.3.21 runs its AVX2 kernels on the AVX-512 CPUs it does not know
-// (Zen 5 among them), at about half of what the core can do; this is the classic packed GEMM
-// (Goto's blocking, as BLIS) around one 8 x 48 register tile, 24 accumulators of 16 floats.
+// (Zen 5 among them), at about half of what the core can do; this is Goto's GEMM (as BLIS) around
+// one 8 x 48 register tile, 24 accumulators of 16 floats: op(B) packed in 256 x 480 blocks of
+// 48-column panels, op(A) broadcast from where it is stored (packing it cost more than it saved:
+// 9% of a W1 step).
 //
 // Each element of C is summed the same way whatever the shape around it: k in blocks of kKc in
 // order, each block in one register from 0, then C = alpha * block + C (beta * C for the first). So
@@ -18,29 +20,6 @@ namespace tg::detail {
 namespace {
 
 constexpr std::size_t kMr = 8, kNr = 48;  // the register tile: rows of A by 3 vectors of B
-
-/// Rows [i0, i0 + mc) and depth [k0, k0 + kc) of op(A) as panels of kMr rows, each k-major
-/// (panel[k * kMr + r]), rows past mc zero. Each loop reads A in the order it is stored.
-void pack_a(const GemmOperands& g, std::size_t i0, std::size_t mc, std::size_t k0, std::size_t kc, float* out) {
-  for (std::size_t p = 0; p < mc; p += kMr, out += kMr * kc) {
-    const std::size_t rows = mc - p < kMr ? mc - p : kMr;
-    if (g.trans_a) {  // op(A)(i, k) = a[k * lda + i]: a panel's row of k is 8 consecutive floats
-      for (std::size_t k = 0; k < kc; ++k) {
-        const float* src = g.a + (k0 + k) * g.lda + i0 + p;
-        for (std::size_t r = 0; r < kMr; ++r) out[k * kMr + r] = r < rows ? src[r] : 0.0f;
-      }
-    } else {  // op(A)(i, k) = a[i * lda + k]: each row of the panel is a run of A's row
-      for (std::size_t r = 0; r < kMr; ++r) {
-        if (r < rows) {
-          const float* src = g.a + (i0 + p + r) * g.lda + k0;
-          for (std::size_t k = 0; k < kc; ++k) out[k * kMr + r] = src[k];
-        } else {
-          for (std::size_t k = 0; k < kc; ++k) out[k * kMr + r] = 0.0f;
-        }
-      }
-    }
-  }
-}
 
 /// dst[i * ldd + j] = src[j * ld + i] for a 16 x 16 block.
 void transpose16(const float* src, std::size_t ld, float* dst, std::size_t ldd) {
@@ -104,17 +83,18 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
   }
 }
 
-/// C[0:rows, 0:cols] = alpha * (A panel . B panel) + beta * C (C not read when beta is 0).
-void tile(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc, float alpha, float beta,
-          std::size_t rows, std::size_t cols) {
+/// C[0:rows, 0:cols] = alpha * (A rows . B panel) + beta * C (C not read when beta is 0), where
+/// A's row r at depth k is a[r][k * k_stride].
+void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const float* b, float* c, std::size_t ldc,
+          float alpha, float beta, std::size_t rows, std::size_t cols) {
   __m512 acc[kMr][3];
 #pragma GCC unroll 8
   for (std::size_t r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = acc[r][2] = _mm512_setzero_ps();
-  for (std::size_t k = 0; k < kc; ++k, a += kMr, b += kNr) {
+  for (std::size_t k = 0, at = 0; k < kc; ++k, at += k_stride, b += kNr) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
 #pragma GCC unroll 8
     for (std::size_t r = 0; r < kMr; ++r) {
-      const __m512 x = _mm512_set1_ps(a[r]);
+      const __m512 x = _mm512_set1_ps(a[r][at]);
       acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
       acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);
@@ -148,44 +128,38 @@ void sgemm_avx512_pack_b(const GemmOperands& g, float* out) {
   }
 }
 
-void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_a_buffer, float* pack_b_buffer) {
+void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_buffer) {
   if (g.k == 0) {  // C = beta * C (not read when beta is 0)
     for (std::size_t i = 0; i < g.m; ++i)
       for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.c[i * g.ldc + j];
     return;
   }
-  auto width = [&](std::size_t j0) { return g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc; };
-  auto depth = [&](std::size_t k0) { return g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc; };
-  auto b_block = [&](std::size_t k0, std::size_t j0) -> const float* {  // op(B)[k0:, j0:] as panels
-    if (packed_b) return packed_b + j0 * g.k + k0 * ((width(j0) + kNr - 1) / kNr * kNr);
-    pack_b(g, k0, depth(k0), j0, width(j0), pack_b_buffer);
-    return pack_b_buffer;
-  };
-  // C[i0:i0+mc, j0:j0+nc] (+)= the product of one packed block of A and one of B.
-  auto tiles = [&](std::size_t i0, std::size_t mc, std::size_t k0, std::size_t j0, const float* b_panels) {
-    const std::size_t kc = depth(k0), nc = width(j0);
-    const float beta = k0 == 0 ? g.beta : 1.0f;
-    for (std::size_t ir = 0; ir < mc; ir += kMr)
-      for (std::size_t jr = 0; jr < nc; jr += kNr)
-        tile(kc, pack_a_buffer + ir * kc, b_panels + jr * kc, g.c + (i0 + ir) * g.ldc + j0 + jr, g.ldc, g.alpha, beta,
-             mc - ir < kMr ? mc - ir : kMr, nc - jr < kNr ? nc - jr : kNr);
-  };
-  if (g.m <= kGemmMc) {  // one block of rows (a per-step product): A packed once per depth block
+  // op(A) is read where it is stored: a tile's 8 rows at depth k are a_rows[r][k * k_stride]
+  // (the last row stands in for rows past m, whose results are not stored).
+  const std::size_t k_stride = g.trans_a ? g.lda : 1;
+  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
+    const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
-      pack_a(g, 0, g.m, k0, depth(k0), pack_a_buffer);
-      for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) tiles(0, g.m, k0, j0, b_block(k0, j0));
-    }
-    return;
-  }
-  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc)
-    for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
-      const float* b_panels = b_block(k0, j0);
-      for (std::size_t i0 = 0; i0 < g.m; i0 += kGemmMc) {
-        const std::size_t mc = g.m - i0 < kGemmMc ? g.m - i0 : kGemmMc;
-        pack_a(g, i0, mc, k0, depth(k0), pack_a_buffer);
-        tiles(i0, mc, k0, j0, b_panels);
+      const std::size_t kc = g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc;
+      const float beta = k0 == 0 ? g.beta : 1.0f;
+      const float* b_panels = pack_b_buffer;
+      if (packed_b)
+        b_panels = packed_b + j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr);
+      else
+        pack_b(g, k0, kc, j0, nc, pack_b_buffer);
+      for (std::size_t i0 = 0; i0 < g.m; i0 += kMr) {
+        const std::size_t rows = g.m - i0 < kMr ? g.m - i0 : kMr;
+        const float* a_rows[kMr];
+        for (std::size_t r = 0; r < kMr; ++r) {
+          const std::size_t i = i0 + (r < rows ? r : rows - 1);
+          a_rows[r] = g.trans_a ? g.a + k0 * g.lda + i : g.a + i * g.lda + k0;
+        }
+        for (std::size_t jr = 0; jr < nc; jr += kNr)
+          tile(kc, a_rows, k_stride, b_panels + jr * kc, g.c + i0 * g.ldc + j0 + jr, g.ldc, g.alpha, beta, rows,
+               nc - jr < kNr ? nc - jr : kNr);
       }
     }
+  }
 }
 
 }  // namespace tg::detail

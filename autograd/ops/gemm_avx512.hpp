@@ -5,10 +5,9 @@
 
 namespace tg::detail {
 
-/// The blocking: panels of op(A) of kGemmMc rows and op(B) of kGemmNc columns, kGemmKc deep
-/// (multiples of the register tile, 8 x 48). The caller's packing buffers hold kGemmMc * kGemmKc
-/// and kGemmKc * kGemmNc floats.
-inline constexpr std::size_t kGemmMc = 144, kGemmKc = 256, kGemmNc = 480;
+/// The blocking: op(B) is packed in blocks of kGemmKc x kGemmNc (whole panels of the 8 x 48
+/// register tile's width), which the caller's packing buffer holds; op(A) is read where it is.
+inline constexpr std::size_t kGemmKc = 256, kGemmNc = 480;
 
 /// C = alpha op(A) op(B) + beta C, row-major, as detail::gemm; C is not read when beta is 0.
 struct GemmOperands {
@@ -26,7 +25,7 @@ struct GemmOperands {
 
 /// The product, packing op(B) into pack_b_buffer as it goes, or reading its panels from packed_b
 /// (sgemm_avx512_pack_b's layout; b is then not read) when that is not null.
-void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_a_buffer, float* pack_b_buffer);
+void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_buffer);
 
 /// How many floats the whole op(B) of a k x n product takes packed, and the packing (g's b side).
 std::size_t sgemm_avx512_packed_b_floats(std::size_t k, std::size_t n);

@@ -126,8 +126,8 @@ struct IsaGuard {
 
 // Float products run on tapegrad's AVX-512 GEMM where the CPU has it (autograd/ops/gemm_avx512.cpp),
 // else on OpenBLAS, which the baseline instruction set also chooses: both against the definition,
-// on shapes that end inside and just past its register tile (8 x 48) and its blocks (144 rows, 480
-// columns, 256 deep), and k = 0 (C = beta C).
+// on shapes that end inside and just past its register tile (8 x 48) and its packed blocks of B
+// (480 columns, 256 deep), and k = 0 (C = beta C).
 TEST(Blas, FloatProductsMatchTheDefinitionOnEveryKernel) {
   IsaGuard guard;
   const auto products = {Product{7, 47, 3},  Product{8, 48, 256}, Product{9, 49, 257}, Product{145, 97, 40},
