@@ -7,11 +7,10 @@
 #include <cblas.h>
 #include <xsimd/memory/xsimd_aligned_allocator.hpp>
 
-#include <vector>
-
 #include <algorithm>
 #include <mutex>
 #include <type_traits>
+#include <vector>
 
 namespace tg::detail {
 
@@ -74,11 +73,12 @@ class PackBuffers {
   std::size_t made_ = 0;
 };
 
-/// sgemm_avx512 with a packing buffer from the shared pool.
+/// sgemm_avx512, with a packing buffer from the shared pool unless op(B) comes packed.
 void avx512_product(const GemmOperands& g, const float* packed_b) {
+  if (packed_b) return sgemm_avx512(g, packed_b, nullptr);
   static PackBuffers pool;
   PackBuffers::Buffer buffer = pool.take();
-  sgemm_avx512(g, packed_b, buffer.data());
+  sgemm_avx512(g, nullptr, buffer.data());
   pool.give(std::move(buffer));
 }
 

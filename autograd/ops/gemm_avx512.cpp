@@ -5,12 +5,12 @@
 // 48-column panels, op(A) broadcast from where it is stored (packing it cost more than it saved:
 // 9% of a W1 step).
 //
-// Each element of C is summed the same way whatever the shape around it: k in blocks of kKc in
+// Each element of C is summed the same way whatever the shape around it: k in blocks of kGemmKc in
 // order, each block in one register from 0, then C = alpha * block + C (beta * C for the first). So
 // a product split into row or column blocks gives the same bits as the whole.
 //
 // No function here may be inline or a template shared with baseline code (isa_symbols.cmake):
-// everything is in an anonymous namespace but the one entry point.
+// everything is in an anonymous namespace but the entry points of gemm_avx512.hpp.
 #include "autograd/ops/gemm_avx512.hpp"
 
 #include <immintrin.h>
@@ -20,6 +20,12 @@ namespace tg::detail {
 namespace {
 
 constexpr std::size_t kMr = 8, kNr = 48;  // the register tile: rows of A by 3 vectors of B
+
+/// Where block (k0, j0) of a whole packed op(B) starts: the blocks of kGemmKc x kGemmNc one after
+/// another, columns outer, each as wide as its columns rounded up to whole panels.
+std::size_t packed_block_offset(const GemmOperands& g, std::size_t k0, std::size_t j0, std::size_t nc) {
+  return j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr);
+}
 
 /// dst[i * ldd + j] = src[j * ld + i] for a 16 x 16 block.
 void transpose16(const float* src, std::size_t ld, float* dst, std::size_t ldd) {
@@ -118,13 +124,11 @@ void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const flo
 
 std::size_t sgemm_avx512_packed_b_floats(std::size_t k, std::size_t n) { return (n + kNr - 1) / kNr * kNr * k; }
 
-// The blocks of kGemmKc x kGemmNc one after another, columns outer: block (k0, j0) starts at
-// j0 * k + k0 * (its width rounded up to whole panels).
 void sgemm_avx512_pack_b(const GemmOperands& g, float* out) {
   for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
     const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc)
-      pack_b(g, k0, g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc, j0, nc, out + j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr));
+      pack_b(g, k0, g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc, j0, nc, out + packed_block_offset(g, k0, j0, nc));
   }
 }
 
@@ -144,7 +148,7 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
       const float beta = k0 == 0 ? g.beta : 1.0f;
       const float* b_panels = pack_b_buffer;
       if (packed_b)
-        b_panels = packed_b + j0 * g.k + k0 * ((nc + kNr - 1) / kNr * kNr);
+        b_panels = packed_b + packed_block_offset(g, k0, j0, nc);
       else
         pack_b(g, k0, kc, j0, nc, pack_b_buffer);
       for (std::size_t i0 = 0; i0 < g.m; i0 += kMr) {

@@ -24,7 +24,7 @@ struct GemmOperands {
 };
 
 /// The product, packing op(B) into pack_b_buffer as it goes, or reading its panels from packed_b
-/// (sgemm_avx512_pack_b's layout; b is then not read) when that is not null.
+/// (sgemm_avx512_pack_b's layout; b and pack_b_buffer are then not used) when that is not null.
 void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_buffer);
 
 /// How many floats the whole op(B) of a k x n product takes packed, and the packing (g's b side).
