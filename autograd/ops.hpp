@@ -130,6 +130,12 @@ struct CrossEntropyOptions {
 /// Softmax cross-entropy, fused: logits (..., C) with class axis last, targets (...) of ids in [0, C).
 /// Mean divides by the number of counted targets (not ignored, inside the mask), as PyTorch does.
 Tensor cross_entropy(const Tensor& logits, const IndexArray& targets, const CrossEntropyOptions& options = {});
+/// cross_entropy(linear(x, weight, bias), targets, options), the output layer and its loss in one op
+/// that never holds the (..., C) logits: it computes them 256 rows at a time and turns each block
+/// into the gradients at once. For a large vocabulary, the step's largest array is gone. Reduction
+/// Mean or Sum; bias may be undefined.
+Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor& bias, const IndexArray& targets,
+                            const CrossEntropyOptions& options = {});
 
 // ---- regularization ---------------------------------------------------------------------------
 /// Zeroes each element with probability p and scales the rest by 1/(1-p); identity unless training.

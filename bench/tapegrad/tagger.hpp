@@ -46,6 +46,10 @@ struct Tagger : nn::Module {
   Tensor forward(const IndexArray& tokens) {  // (seq, batch) -> (seq, batch, vocab_out)
     return fc->forward(rnn->forward(embedding->forward(tokens)).output);
   }
+  /// cross_entropy(forward(tokens), targets), with the output layer fused into the loss.
+  Tensor loss(const IndexArray& tokens, const IndexArray& targets) {
+    return tg::linear_cross_entropy(rnn->forward(embedding->forward(tokens)).output, fc->weight, fc->bias, targets);
+  }
   std::shared_ptr<nn::Embedding> embedding;
   std::shared_ptr<nn::RecurrentLayer> rnn;
   std::shared_ptr<nn::Linear> fc;

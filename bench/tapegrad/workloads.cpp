@@ -54,7 +54,7 @@ std::function<double()> tagger_step(const std::string& workload) {
   auto inputs = index_array(bench::random_ints(workload + ".inputs", n, s.vocab_in), shape);
   auto targets = index_array(bench::random_ints(workload + ".targets", n, s.vocab_out), shape);
   init_parameters(*model);
-  return training_step(model, [model, inputs, targets]() { return tg::cross_entropy(model->forward(inputs), targets); });
+  return training_step(model, [model, inputs, targets]() { return model->loss(inputs, targets); });
 }
 
 nn::Lengths w5_lengths(const std::string& name, const bench::Seq2SeqSpec& s) {

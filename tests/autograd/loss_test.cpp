@@ -170,5 +170,118 @@ TEST(CrossEntropy, Errors) {
   EXPECT_NO_THROW(cross_entropy(zeros({1, 3}), IndexArray{-100}));
 }
 
+// ---- linear_cross_entropy: cross_entropy(linear(...)) without the logits -------------------------
+
+struct LossAndGrads {
+  double loss;
+  std::vector<Tensor> grads;  // of x, weight, bias (undefined where not given)
+};
+
+/// The loss and the three gradients of `loss_fn(x, w, b)` scaled by `upstream`, from fresh leaves.
+template <class LossFn>
+LossAndGrads loss_and_grads(const LossFn& loss_fn, const std::vector<Tensor>& inputs, double upstream = 1.0) {
+  std::vector<Tensor> leaves;
+  for (const Tensor& t : inputs) leaves.push_back(t.defined() ? t.clone_leaf(true) : Tensor());
+  Tensor loss = loss_fn(leaves[0], leaves[1], leaves[2]);
+  (upstream == 1.0 ? loss : loss * upstream).backward();
+  LossAndGrads out{loss.item(), {}};
+  for (const Tensor& t : leaves) out.grads.push_back(t.defined() ? t.grad() : Tensor());
+  return out;
+}
+
+/// Both ways of writing the output layer and its loss, for every option, over 600 rows (three
+/// blocks of the fused op) on two threads: the same loss and gradients, to rounding (the products
+/// are cut differently, and the fused op scales by the loss's gradient last).
+TEST(LinearCrossEntropy, EqualsCrossEntropyOfLinear) {
+  test::ThreadsGuard guard;
+  set_num_threads(2);
+  IndexArray t = xt::empty<Index>({2, 300});
+  for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<Index>(i * 7 % 11);
+  t(0, 3) = t(1, 299) = -100;
+  Mask m = xt::ones<bool>({2, 300});
+  m(1, 0) = m(0, 257) = false;
+  for (Dtype d : {kFloat64, kFloat32}) {
+    const double tol = d == kFloat64 ? 1e-12 : 2e-5;
+    const Tensor x = random_input({2, 300, 7}, 1).to(d), w = random_input({11, 7}, 2).to(d);
+    const Tensor b = random_input({11}, 3).to(d);
+    for (const CrossEntropyOptions& o : {CrossEntropyOptions(), CrossEntropyOptions().reduce(Reduction::Sum),
+                                          CrossEntropyOptions().with_mask(m)}) {
+      for (const Tensor& bias : {b, Tensor()}) {
+        for (double upstream : {1.0, -2.5}) {
+          const LossAndGrads fused = loss_and_grads(
+              [&](const Tensor& x, const Tensor& w, const Tensor& b) { return linear_cross_entropy(x, w, b, t, o); },
+              {x, w, bias}, upstream);
+          const LossAndGrads plain = loss_and_grads(
+              [&](const Tensor& x, const Tensor& w, const Tensor& b) { return cross_entropy(linear(x, w, b), t, o); },
+              {x, w, bias}, upstream);
+          EXPECT_NEAR(fused.loss, plain.loss, tol * std::abs(plain.loss));
+          for (std::size_t i = 0; i < 3; ++i) {
+            ASSERT_EQ(fused.grads[i].defined(), plain.grads[i].defined());
+            if (!plain.grads[i].defined()) continue;
+            EXPECT_EQ(fused.grads[i].shape(), plain.grads[i].shape());
+            const double size = std::max(1.0, test::max_abs_diff(plain.grads[i], zeros_like(plain.grads[i])));
+            EXPECT_LT(test::max_abs_diff(fused.grads[i], plain.grads[i]), tol * size) << "gradient " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(LinearCrossEntropy, Gradcheck) {
+  const IndexArray t{{0, 4, -100}, {2, 2, 1}};
+  for (Reduction r : {Reduction::Mean, Reduction::Sum}) {
+    EXPECT_TRUE(gradcheck_op("linear_cross_entropy",
+                             [&](const auto& in) {
+                               return linear_cross_entropy(in[0], in[1], in[2], t, CrossEntropyOptions().reduce(r));
+                             },
+                             {random_input({2, 3, 4}), random_input({5, 4}, 2), random_input({5}, 3)}));
+    EXPECT_TRUE(gradcheck_op("linear_cross_entropy",
+                             [&](const auto& in) {
+                               return linear_cross_entropy(in[0], in[1], Tensor(), t, CrossEntropyOptions().reduce(r));
+                             },
+                             {random_input({2, 3, 4}, 4), random_input({5, 4}, 5)}));
+  }
+  // More rows than one block: 260 rows of 2 features.
+  IndexArray many = xt::empty<Index>({260});
+  for (std::size_t i = 0; i < many.size(); ++i) many(i) = static_cast<Index>(i % 3);
+  EXPECT_TRUE(gradcheck_op("linear_cross_entropy",
+                           [&](const auto& in) { return linear_cross_entropy(in[0], in[1], in[2], many); },
+                           {random_input({260, 2}, 6), random_input({3, 2}, 7), random_input({3}, 8)}));
+}
+
+TEST(LinearCrossEntropy, KeepsItsGradientsForAnotherBackwardAndRecordsNothingWithoutGrad) {
+  const Tensor x = random_input({4, 3}, 1), w = random_input({5, 3}, 2), b = random_input({5}, 3);
+  const IndexArray t{0, 4, 2, 1};
+  Tensor loss = linear_cross_entropy(x, w, b, t);
+  loss.backward(Tensor(), /*retain_graph=*/true);
+  const xt::xarray<double> once = w.grad().data<double>();
+  loss.backward();
+  EXPECT_LT(xt::amax(xt::abs(w.grad().data<double>() - 2.0 * once))(), 1e-15);
+  {
+    NoGradGuard no_grad;
+    Tensor value = linear_cross_entropy(x, w, b, t);
+    EXPECT_FALSE(value.requires_grad());
+    EXPECT_EQ(value.item(), loss.item());
+  }
+}
+
+TEST(LinearCrossEntropy, Errors) {
+  const Tensor x = zeros({2, 3, 4}), w = zeros({5, 4}), b = zeros({5});
+  const IndexArray t{{0, 1, 2}, {3, 4, 0}};
+  EXPECT_TRUE(throws<ValueError>([&] { linear_cross_entropy(x, w, b, t, CrossEntropyOptions().reduce(Reduction::None)); },
+                                 {"linear_cross_entropy", "reduction None", "cross_entropy(linear("}));
+  EXPECT_TRUE(throws<ShapeError>([&] { linear_cross_entropy(x, zeros({5, 3}), b, t); },
+                                 {"linear_cross_entropy", "input [2, 3, 4]", "weight [5, 3]"}));
+  EXPECT_TRUE(throws<ShapeError>([&] { linear_cross_entropy(x, w, zeros({4}), t); },
+                                 {"linear_cross_entropy", "bias [4]", "need bias (5)"}));
+  EXPECT_TRUE(throws<ShapeError>([&] { linear_cross_entropy(x, w, b, IndexArray{0, 1}); },
+                                 {"linear_cross_entropy", "targets [2] do not fit input [2, 3, 4]"}));
+  EXPECT_TRUE(throws<IndexError>([&] { linear_cross_entropy(x, w, b, IndexArray{{0, 1, 5}, {0, 0, 0}}); },
+                                 {"linear_cross_entropy", "target 5 at position 2", "5 classes"}));
+  EXPECT_TRUE(throws<DtypeError>([&] { linear_cross_entropy(x, zeros({5, 4}, kFloat64), b, t); },
+                                 {"linear_cross_entropy"}));
+}
+
 }  // namespace
 }  // namespace tg
