@@ -75,7 +75,8 @@ BiLmLosses ElmoBiLm::losses(const IndexArray& char_ids, const IndexArray& target
   const Mask predicted = xt::view(layers.mask, xt::all(), xt::range(1, steps));
   const auto ce = [&](const Tensor& h, const IndexArray& y) {
     IndexArray counted = xt::where(predicted, y, Index(0));  // padded targets are never read
-    return cross_entropy(softmax->forward(h), counted, CrossEntropyOptions().with_mask(predicted));
+    // The softmax layer fused into the loss: a (N, T - 1, vocabulary) logits array never exists.
+    return linear_cross_entropy(h, softmax->weight, softmax->bias, counted, CrossEntropyOptions().with_mask(predicted));
   };
   BiLmLosses losses;
   losses.forward = ce(narrow(narrow(top, -1, 0, p), 1, 0, steps - 1), xt::view(targets, xt::all(), xt::range(1, steps)));
