@@ -30,8 +30,12 @@ Tensor merge_directions(const Tensor& state, std::size_t layers, std::size_t dir
   return reshape(permute(reshape(state, {l, d, n, h}), {0, 2, 1, 3}), {l, n, d * h});
 }
 
-/// max over consecutive pairs of the last axis: (N, 2m) -> (N, m).
-Tensor maxout_pairs(const Tensor& t) { return max(reshape(t, {static_cast<long>(t.size(0)), -1, 2}), -1); }
+/// max over consecutive pairs of the last axis: (..., 2m) -> (..., m).
+Tensor maxout_pairs(const Tensor& t) {
+  std::vector<long> pairs(t.shape().begin(), t.shape().end() - 1);
+  pairs.insert(pairs.end(), {-1, 2});
+  return max(reshape(t, pairs), -1);
+}
 
 void check_ids(const std::string& module, const IndexArray& ids, std::size_t dims, const char* what) {
   if (ids.dimension() != dims)
@@ -145,7 +149,8 @@ DecoderStep RecurrentDecoder::step(const IndexArray& tokens, const DecoderState&
   check_state(state);
   if (tokens.size() != state.batch_size())
     fail<ShapeError>("{}: {} tokens for a state of {} sequences", describe(), tokens.size(), state.batch_size());
-  return step_embedded(embedding->forward(tokens), state);
+  StepFeatures s = step_embedded(embedding->forward(tokens), state);
+  return {output_layers(s.features), s.attention, std::move(s.state)};
 }
 
 DecoderOutput RecurrentDecoder::forward(const IndexArray& inputs, const DecoderState& state) {
@@ -156,25 +161,30 @@ DecoderOutput RecurrentDecoder::forward(const IndexArray& inputs, const DecoderS
     fail<ShapeError>("{}: inputs {} for a state of {} sequences", describe(), shape_str(inputs.shape()),
                      state.batch_size());
   const Tensor embedded = embedding->forward(inputs);  // one lookup for all steps
-  std::vector<Tensor> logits, attention;
+  std::vector<Tensor> features, attention;
   DecoderState current = state;
   for (std::size_t t = 0; t < inputs.shape(0); ++t) {
-    DecoderStep s = step_embedded(select(embedded, 0, t), current);
-    logits.push_back(s.logits);
+    StepFeatures s = step_embedded(select(embedded, 0, t), current);
+    features.push_back(s.features);
     if (s.attention.defined()) attention.push_back(s.attention);
     current = std::move(s.state);
   }
-  return {stack(logits, 0), attention.empty() ? Tensor() : stack(attention, 0), std::move(current)};
+  // The output layers read nothing recurrent: one (T * N)-row product each for all steps, instead of
+  // T small ones that each pack the weight again.
+  return {output_layers(stack(features, 0)), attention.empty() ? Tensor() : stack(attention, 0), std::move(current)};
 }
 
-DecoderStep RecurrentDecoder::step_embedded(const Tensor& embedded, const DecoderState& state) {
+RecurrentDecoder::StepFeatures RecurrentDecoder::step_embedded(const Tensor& embedded, const DecoderState& state) {
   AttentionOutput c = context(state);
   RecurrentOutput out = rnn->forward(unsqueeze(concat({embedded, c.context}, -1), 0), state.rnn);
   Tensor s = select(out.output, 0, 0);
-  Tensor features = deep_output ? maxout_pairs(deep_output->forward(concat({s, embedded, c.context}, -1))) : s;
   DecoderState next = state;
   next.rnn = {out.h_n, out.c_n};
-  return {dense->forward(features), c.weights, std::move(next)};
+  return {deep_output ? concat({s, embedded, c.context}, -1) : s, c.weights, std::move(next)};
+}
+
+Tensor RecurrentDecoder::output_layers(const Tensor& features) {
+  return dense->forward(deep_output ? maxout_pairs(deep_output->forward(features)) : features);
 }
 
 std::string RecurrentDecoder::extra_repr() const {

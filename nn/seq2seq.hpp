@@ -126,7 +126,8 @@ class RecurrentDecoder : public Module {
   DecoderState init_state(const EncoderOutput& encoded);
   /// Advances every sequence by one token: `tokens` (N) are the previous tokens (<bos> first).
   DecoderStep step(const IndexArray& tokens, const DecoderState& state);
-  /// Teacher forcing: inputs (T, N) are <bos> followed by the targets but the last; a loop over step().
+  /// Teacher forcing: inputs (T, N) are <bos> followed by the targets but the last. The values of a
+  /// loop over step(); the output layers run once over all T steps.
   DecoderOutput forward(const IndexArray& inputs, const DecoderState& state);
 
   Seq2SeqDecoderOptions options;
@@ -146,7 +147,15 @@ class RecurrentDecoder : public Module {
 
  private:
   void check_state(const DecoderState& state) const;
-  DecoderStep step_embedded(const Tensor& embedded, const DecoderState& state);
+  /// A step up to the output layers: what they read, the attention weights, the next state.
+  struct StepFeatures {
+    Tensor features;  // (N, F): s, or [s; embedded; context] with maxout
+    Tensor attention;
+    DecoderState state;
+  };
+  StepFeatures step_embedded(const Tensor& embedded, const DecoderState& state);
+  /// The output layers on features (..., F): maxout's deep output if any, then dense -> (..., vocab).
+  Tensor output_layers(const Tensor& features);
 };
 
 /// d2l's Seq2SeqDecoder: the context is the encoder's top-layer final state (N, D * H), the same
