@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 namespace tg::nn {
 
@@ -135,17 +134,28 @@ std::vector<Translation> beam_search(EncoderDecoder& model, const IndexArray& so
         std::copy(picked.begin(), picked.end(), rows.begin() + static_cast<long>(first));
         continue;
       }
-      // Candidates j * V + v, best first; ties go to the lower index, as greedy's first maximum.
-      auto score = [&](std::size_t c) { return live[first + c / vocab].log_probability + logp(first + c / vocab, c % vocab); };
-      std::vector<std::size_t> candidates(k * vocab);
-      std::iota(candidates.begin(), candidates.end(), 0);
-      const std::size_t top = std::min(2 * k, candidates.size());
-      std::partial_sort(candidates.begin(), candidates.begin() + static_cast<long>(top), candidates.end(),
-                        [&](std::size_t a, std::size_t c) { return score(a) > score(c) || (score(a) == score(c) && a < c); });
+      // The 2k best candidates j * V + v, best first; ties go to the lower index, as greedy's first
+      // maximum. One pass in index order keeps them sorted: a candidate goes after every kept one that
+      // scores at least as well, so an equal score never displaces an earlier index.
+      const std::size_t top = std::min(2 * k, k * vocab);
+      std::vector<std::pair<double, std::size_t>> best;  // (score, candidate)
+      best.reserve(top + 1);
+      for (std::size_t j = 0, c = 0; j < k; ++j) {
+        const double parent_score = live[first + j].log_probability;
+        const double* row = &logp(first + j, 0);
+        for (std::size_t v = 0; v < vocab; ++v, ++c) {
+          const double total = parent_score + row[v];
+          if (best.size() == top && !(total > best.back().first)) continue;
+          const auto at = std::upper_bound(best.begin(), best.end(), total,
+                                           [](double s, const std::pair<double, std::size_t>& e) { return s > e.first; });
+          best.insert(at, {total, c});
+          if (best.size() > top) best.pop_back();
+        }
+      }
       std::size_t filled = 0;
-      for (std::size_t i = 0; i < top && filled < k; ++i) {
-        const std::size_t c = candidates[i], parent = first + c / vocab;
-        const double total = score(c);
+      for (std::size_t i = 0; i < best.size() && filled < k; ++i) {
+        const auto [total, c] = best[i];
+        const std::size_t parent = first + c / vocab;
         if (total == kImpossible) break;
         Hypothesis h = live[parent];
         h.tokens.push_back(static_cast<Index>(c % vocab));
