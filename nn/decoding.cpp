@@ -1,6 +1,7 @@
 #include "nn/decoding.hpp"
 
 #include "autograd/ops.hpp"
+#include "autograd/ops/blas.hpp"
 #include "nn/masking.hpp"
 
 #include <algorithm>
@@ -77,6 +78,7 @@ Translation finish(Hypothesis h, double alpha) {
 std::vector<Translation> greedy_decode(EncoderDecoder& model, const IndexArray& source, const Lengths& lengths,
                                        const DecodeOptions& options) {
   NoGradGuard no_grad;
+  detail::ReusePackedWeights reuse;  // the weights stay as they are for the whole call
   Decoding d = start("greedy_decode", model, source, lengths, options);
   const std::size_t batch = source.shape(1);
   std::vector<Hypothesis> out(batch);
@@ -108,6 +110,7 @@ std::vector<Translation> greedy_decode(EncoderDecoder& model, const IndexArray& 
 std::vector<Translation> beam_search(EncoderDecoder& model, const IndexArray& source, const Lengths& lengths,
                                      const DecodeOptions& options) {
   NoGradGuard no_grad;
+  detail::ReusePackedWeights reuse;  // the weights stay as they are for the whole call
   Decoding d = start("beam_search", model, source, lengths, options);
   const std::size_t batch = source.shape(1), k = options.beam_size_;
   IndexArray rows = IndexArray::from_shape({batch * k});

@@ -163,15 +163,59 @@ PackedB<T>::PackedB(bool trans_b_, std::size_t k_, std::size_t n_, const T* b_, 
 template <class T>
 void gemm_packed(bool ta, std::size_t m, T alpha, const T* a, std::size_t lda, const PackedB<T>& b, T beta, T* c,
                  std::size_t ldc) {
-  // The panels serve a product that runs as one call; one gemm would split, or send to gemv, runs
-  // as gemm. (The kernel sums each element the same way either way: the same bits.)
+  // The panels serve every product but a gemv (m = 1), which runs as gemm. One that gemm would
+  // split is split by rows here, every piece reading the same panels. (The kernel sums each element
+  // the same way wherever it sits: the same bits.)
   if constexpr (std::is_same_v<T, float>) {
-    if (!b.panels.empty() && m > 1 && block_count(m, b.n, b.k) < 2 && avx512_gemm())
-      return avx512_product({ta, b.trans_b, m, b.n, b.k, alpha, a, lda, nullptr, 0, beta, c, ldc}, b.panels.data());
+    if (!b.panels.empty() && m > 1 && avx512_gemm()) {
+      const std::size_t blocks = std::min(block_count(m, b.n, b.k), (m + kBlockAlign - 1) / kBlockAlign);
+      const std::size_t rows = blocks < 2 ? m : ((m + blocks - 1) / blocks + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+      parallel_tasks((m + rows - 1) / rows, [&](std::size_t part) {
+        const std::size_t begin = part * rows, size = std::min(rows, m - begin);
+        avx512_product({ta, b.trans_b, size, b.n, b.k, alpha, ta ? a + begin : a + begin * lda, lda, nullptr, 0, beta,
+                        c + begin * ldc, ldc},
+                       b.panels.data());
+      });
+      return;
+    }
   }
   gemm<T>(ta, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc);
 }
 
+namespace {
+thread_local ReusePackedWeights* open_reuse = nullptr;
+}  // namespace
+
+/// One reused packing: the tensor it belongs to (held, so its memory cannot become another's), the
+/// data pointer and product shape it was made for, and the panels.
+struct ReusePackedWeights::Entry {
+  Tensor owner;
+  const void* data;
+  bool trans_b;
+  std::size_t k, n;
+  std::shared_ptr<const void> packed;  // a PackedB<T>
+};
+
+ReusePackedWeights::ReusePackedWeights() : outer_(open_reuse) { open_reuse = this; }
+ReusePackedWeights::~ReusePackedWeights() { open_reuse = outer_; }
+
+template <class T>
+std::shared_ptr<const PackedB<T>> reused_packing(const Tensor& weight, bool trans_b, std::size_t k, std::size_t n) {
+  ReusePackedWeights* scope = open_reuse;
+  if (!scope || !weight.requires_grad() || weight.dtype() != dtype_of<T>) return nullptr;
+  const T* data = weight.data<T>().data();
+  for (const auto& e : scope->entries_)
+    if (e->owner.impl_ptr() == weight.impl_ptr() && e->data == data && e->trans_b == trans_b && e->k == k && e->n == n)
+      return std::static_pointer_cast<const PackedB<T>>(e->packed);
+  const std::size_t ldb = trans_b ? k : n;  // B is stored (n, k) for op(B) = B^T, else (k, n)
+  auto packed = std::make_shared<const PackedB<T>>(trans_b, k, n, data, ldb);
+  scope->entries_.push_back(std::make_shared<const ReusePackedWeights::Entry>(
+      ReusePackedWeights::Entry{weight, data, trans_b, k, n, packed}));
+  return packed;
+}
+
+template std::shared_ptr<const PackedB<float>> reused_packing<float>(const Tensor&, bool, std::size_t, std::size_t);
+template std::shared_ptr<const PackedB<double>> reused_packing<double>(const Tensor&, bool, std::size_t, std::size_t);
 template struct PackedB<float>;
 template struct PackedB<double>;
 template void gemm_packed<float>(bool, std::size_t, float, const float*, std::size_t, const PackedB<float>&, float,

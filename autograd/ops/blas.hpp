@@ -1,9 +1,12 @@
 #pragma once
 // Row-major GEMM on contiguous buffers, for float and double: single-threaded cblas calls, large
 // products split over the threads of tg::set_num_threads (blas.cpp).
+#include "autograd/tensor.hpp"
+
 #include <xsimd/memory/xsimd_aligned_allocator.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 namespace tg::detail {
@@ -35,5 +38,31 @@ struct PackedB {
 template <class T>
 void gemm_packed(bool trans_a, std::size_t m, T alpha, const T* a, std::size_t lda, const PackedB<T>& b, T beta,
                  T* c, std::size_t ldc);
+
+/// While one is open on a thread, products there by a parameter (a tensor that requires grad) reuse
+/// one packing of it, made at its first product, instead of packing it again at every call. For
+/// loops that multiply by the same weights many times and change none of them: greedy and beam
+/// decoding open one for their call (packing W^T was 15% of a greedy decode). The packings go when
+/// it closes.
+class ReusePackedWeights {
+ public:
+  ReusePackedWeights();
+  ~ReusePackedWeights();
+  ReusePackedWeights(const ReusePackedWeights&) = delete;
+  ReusePackedWeights& operator=(const ReusePackedWeights&) = delete;
+
+  struct Entry;
+
+ private:
+  ReusePackedWeights* outer_;
+  std::vector<std::shared_ptr<const Entry>> entries_;
+  template <class T>
+  friend std::shared_ptr<const PackedB<T>> reused_packing(const Tensor&, bool, std::size_t, std::size_t);
+};
+
+/// op(B) of `weight` (a row-major (rows, cols) array; op(B) is k x n) packed, from the innermost
+/// ReusePackedWeights open on this thread, when there is one and `weight` requires grad; else null.
+template <class T>
+std::shared_ptr<const PackedB<T>> reused_packing(const Tensor& weight, bool trans_b, std::size_t k, std::size_t n);
 
 }  // namespace tg::detail

@@ -73,8 +73,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       const T* pb = bias.data<T>().data();
       for (std::size_t r = 0; r < rows; ++r) std::copy(pb, pb + out, y.data() + r * out);
     }
-    gemm<T>(false, true, rows, out, in, 1, x.data<T>().data(), in, weight.data<T>().data(), in,
-            bias.defined() ? 1 : 0, y.data(), out);
+    if (const auto packed = detail::reused_packing<T>(weight, true, in, out))  // a decoder's step, say
+      detail::gemm_packed<T>(false, rows, 1, x.data<T>().data(), in, *packed, bias.defined() ? 1 : 0, y.data(), out);
+    else
+      gemm<T>(false, true, rows, out, in, 1, x.data<T>().data(), in, weight.data<T>().data(), in,
+              bias.defined() ? 1 : 0, y.data(), out);
     auto backward = [rows, in, out](BackwardContext<T>& ctx) {
       const T* dy = ctx.grad().data();
       ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {

@@ -13,6 +13,7 @@
 
 #include <autograd/ops/blas.hpp>
 #include <autograd/threads.hpp>
+#include <nn/rnn.hpp>
 
 #include <cstring>
 #include <limits>
@@ -140,8 +141,8 @@ TEST(Blas, FloatProductsMatchTheDefinitionOnEveryKernel) {
 }
 
 // A recurrent weight is packed once per sequence (detail::PackedB) and multiplied at every step:
-// the same bits as gemm on every kernel, whether the product runs on the panels or, being one that
-// gemm splits over threads or sends to gemv, as gemm.
+// the same bits as gemm on every kernel, whether the product runs on the panels in one call, on the
+// panels split by rows (one that gemm splits over threads), or, being a gemv, as gemm.
 TEST(Blas, PackedOperandGivesGemmsBits) {
   IsaGuard guard;
   test::ThreadsGuard threads;
@@ -160,6 +161,42 @@ TEST(Blas, PackedOperandGivesGemmsBits) {
         EXPECT_EQ(std::memcmp(c.data(), expected.data(), c.size() * sizeof(float)), 0)
             << isa << " " << p.m << "x" << p.n << "x" << p.k << " tb=" << tb;
       }
+  }
+}
+
+// Under detail::ReusePackedWeights (the decoders' calls), products by a parameter reuse one packing
+// of it: the same bits as without, the same packing at the second product, none for a tensor that
+// needs no gradient, and nothing kept once the scope closes (a changed weight is packed again).
+TEST(Blas, ReusedPackingsGiveTheSameBitsAndEndWithTheirScope) {
+  IsaGuard guard;
+  test::ThreadsGuard threads;
+  for (const std::string& isa : available_simd_isas()) {
+    set_simd_isa(isa);
+    for (int n_threads : {1, 2}) {
+      set_num_threads(n_threads);
+      manual_seed(5);
+      Tensor w = randn({300, 200}, TensorOptions().requires_grad()), b = randn({300});
+      const Tensor x = randn({64, 200}), x2 = randn({48, 200});
+      auto gru = std::make_shared<nn::GRU>(nn::GRUOptions(200, 100).num_layers(2));
+      NoGradGuard no_grad;
+      const Tensor y = linear(x, w, b), y2 = linear(x2, w, b);
+      const Tensor h = gru->forward(unsqueeze(x, 0)).output;
+      {
+        detail::ReusePackedWeights reuse;
+        const auto first = detail::reused_packing<float>(w, true, 200, 300);
+        ASSERT_NE(first, nullptr);
+        EXPECT_EQ(detail::reused_packing<float>(w, true, 200, 300), first);
+        EXPECT_EQ(detail::reused_packing<float>(x, true, 200, 64), nullptr) << "x needs no gradient";
+        EXPECT_TRUE(test::same_bits(linear(x, w, b), y)) << isa << " " << n_threads;
+        EXPECT_TRUE(test::same_bits(linear(x2, w, b), y2)) << isa << " " << n_threads;
+        EXPECT_TRUE(test::same_bits(gru->forward(unsqueeze(x, 0)).output, h)) << isa << " " << n_threads;
+        EXPECT_TRUE(test::same_bits(gru->forward(unsqueeze(x, 0)).output, h)) << "again, on the kept packings";
+      }
+      EXPECT_EQ(detail::reused_packing<float>(w, true, 200, 300), nullptr) << "no scope open";
+      w.data<float>() *= 2.0f;
+      detail::ReusePackedWeights reuse;
+      EXPECT_LT(test::max_abs_diff(linear(x, w, b), linear(x, w * 1.0, b)), 1e-6) << "the changed weight, packed anew";
+    }
   }
 }
 

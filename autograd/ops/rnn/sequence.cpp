@@ -61,10 +61,11 @@ struct SequenceSize {
 };
 
 /// The weights that every step of a pass multiplies by, packed once per pass (kernels.hpp): W_hh,
-/// and W_hr when an LSTM projects, as the forward's products read them or as the backward's do.
+/// and W_hr when an LSTM projects, as the forward's products read them or as the backward's do. A
+/// forward under detail::ReusePackedWeights (a decoder's steps) takes the packings kept there.
 template <class T>
 struct StepOperands {
-  detail::PackedB<T> w, w_hr;
+  std::shared_ptr<const detail::PackedB<T>> w, w_hr;
 };
 
 /// One direction of a sequence op: where its operands live, and what its forward keeps for backward.
@@ -90,18 +91,28 @@ struct DirectionGrads {
   xt::xarray<T> d_x, d_gh, d_h, dh, dc;  // d_h: a projected LSTM's dh' of every step, for dW_hr
 };
 
-/// Direction d's per-step weights packed for the forward pass or the backward one. A paper-form
-/// GRU multiplies by two blocks of W_hh in its forward step; those stay unpacked.
+/// Direction d's per-step weights packed for the forward pass (given its weight tensors) or for the
+/// backward one (null). A paper-form GRU multiplies by two blocks of W_hh in its forward step;
+/// those stay unpacked.
 template <class T>
-StepOperands<T> step_operands(const CellSpec& spec, const SequenceSize& z, const Direction<T>& d, bool forward) {
+StepOperands<T> step_operands(const CellSpec& spec, const SequenceSize& z, const Direction<T>& d,
+                              const CellWeights* forward) {
   const bool gru_paper = spec.kind == Kind::Gru && !spec.reset_after;
   StepOperands<T> s;
+  // W^T (p, rows) packed, or the packing an open ReusePackedWeights keeps of it.
+  auto forward_packed = [](const Tensor& weight, const T* w, std::size_t p, std::size_t rows) {
+    if (auto reused = detail::reused_packing<T>(weight, true, p, rows)) return reused;
+    return std::make_shared<const detail::PackedB<T>>(forward_operand(w, p, rows));
+  };
+  auto backward_packed = [](const T* w, std::size_t p, std::size_t rows) {
+    return std::make_shared<const detail::PackedB<T>>(backward_operand(w, p, rows));
+  };
   if (forward) {
-    if (!gru_paper) s.w = forward_operand(d.w, z.P, z.G);
-    if (d.w_hr) s.w_hr = forward_operand(d.w_hr, z.H, z.P);
+    if (!gru_paper) s.w = forward_packed(forward->weight_hh, d.w, z.P, z.G);
+    if (d.w_hr) s.w_hr = forward_packed(forward->weight_hr, d.w_hr, z.H, z.P);
   } else {
-    s.w = backward_operand(d.w, z.P, gru_paper ? 2 * z.H : z.G);
-    if (d.w_hr) s.w_hr = backward_operand(d.w_hr, z.H, z.P);
+    s.w = backward_packed(d.w, z.P, gru_paper ? 2 * z.H : z.G);
+    if (d.w_hr) s.w_hr = backward_packed(d.w_hr, z.H, z.P);
   }
   return s;
 }
@@ -141,13 +152,13 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
     }
     switch (spec.kind) {
       case Kind::Rnn:
-        recurrent_product<T>(n, H, h, H, d.w, d.b, 0, H, y, H, &d.step.w);
+        recurrent_product<T>(n, H, h, H, d.w, d.b, 0, H, y, H, d.step.w.get());
         rnn_forward<T>(n * H, x, y, spec.nonlinearity == RnnNonlinearity::Relu);
         break;
       case Kind::Lstm: {
         T* y_cell = d.w_hr ? d.y_cell.data() + at_c : y;
         T* c_new = d.c_new.data() + at_c;
-        recurrent_product<T>(n, P, h, P, d.w, d.b, 0, G, a, G, &d.step.w);
+        recurrent_product<T>(n, P, h, P, d.w, d.b, 0, G, a, G, d.step.w.get());
         lstm_forward<T>(n, H, x, a, c, y_cell, c_new);
         if (cell_clip > 0) {
           char* clipped = d.c_clipped.data() + at_c;
@@ -157,14 +168,14 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
               if (clipped[i * H + j]) y_cell[i * H + j] = a[i * G + 3 * H + j] * std::tanh(c_new[i * H + j]);
         }
         if (d.w_hr) {
-          detail::gemm_packed<T>(false, n, 1, y_cell, H, d.step.w_hr, 0, y, P);
+          detail::gemm_packed<T>(false, n, 1, y_cell, H, *d.step.w_hr, 0, y, P);
           if (proj_clip > 0) clip_values<T>(n * P, y, proj_clip, d.h_clipped.data() + at);
         }
         copy_valid_rows<T>(c_new, c, H, valid, n_valid);
         break;
       }
       case Kind::Gru:
-        gru_forward<T>(n, H, h, d.w, d.b, x, a, y, spec.reset_after, spec.reset_after ? &d.step.w : nullptr);
+        gru_forward<T>(n, H, h, d.w, d.b, x, a, y, spec.reset_after, spec.reset_after ? d.step.w.get() : nullptr);
         break;
     }
     copy_valid_rows<T>(y, h, P, valid, n_valid);
@@ -243,7 +254,7 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
             for (std::size_t q = 0; q < n * P; ++q)
               if (d.h_clipped[at + q]) dy[q] = T(0);
           std::copy(dy.begin(), dy.end(), r.d_h.data() + at);
-          detail::gemm_packed<T>(false, n, 1, dy.data(), P, d.step.w_hr, 0, dy_cell.data(), H);
+          detail::gemm_packed<T>(false, n, 1, dy.data(), P, *d.step.w_hr, 0, dy_cell.data(), H);
           d_y = dy_cell.data();
         }
         lstm_backward<T>(n, H, a, d.c_prev.data() + at_c, d.c_new.data() + at_c, d_y, dc_in.data(), dx,
@@ -267,9 +278,9 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
     }
     if (spec.kind == Kind::Gru)
       gru_state_grad<T>(n, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after,
-                        &d.step.w);
+                        d.step.w.get());
     else
-      recurrent_input_grad<T>(n, dx, G, d.w, P, 0, G, dh_new.data(), true, &d.step.w);
+      recurrent_input_grad<T>(n, dx, G, d.w, P, 0, G, dh_new.data(), true, d.step.w.get());
     copy_valid_rows<T>(dh_new.data(), dh, P, valid, n_valid);
     if (z.lstm) copy_valid_rows<T>(dc_new.data(), dc, H, valid, n_valid);
   }
@@ -352,7 +363,7 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     d.h_clipped.resize(spec.proj_clip > 0 ? z.L * z.N * z.P : 0);
   }
   const std::vector<Task> tasks = split_into_tasks(D, z.N);
-  for (Direction<T>& d : dirs) d.step = step_operands(spec, z, d, true);
+  for (std::size_t i = 0; i < D; ++i) dirs[i].step = step_operands(spec, z, dirs[i], &ops[i].tensors.weights);
   parallel_tasks(tasks.size(), [&](std::size_t i) {
     const Task& task = tasks[i];
     forward_rows<T>(spec, z, lengths, dirs[task.direction], out.data() + task.direction * segment, task.rows);
@@ -364,7 +375,7 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     for (Direction<T>& d : dirs) {
       d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.P});
       d.c_prev = xt::xarray<T>::from_shape({z.lstm ? z.L : 0, z.N, z.H});
-      d.step = step_operands(spec, z, d, false);
+      d.step = step_operands<T>(spec, z, d, nullptr);
     }
     std::vector<DirectionGrads<T>> grads(D);
     for (std::size_t i = 0; i < D; ++i) {
