@@ -125,6 +125,12 @@ std::size_t block_count(std::size_t m, std::size_t n, std::size_t k) {
   return std::max<std::size_t>(1, std::min({kMaxPieces, flops / kMinFlopsPerBlock, widest / kBlockAlign}));
 }
 
+/// The size of each of `blocks` pieces of `extent` rows or columns, rounded up to kBlockAlign.
+std::size_t aligned_block(std::size_t extent, std::size_t blocks) {
+  if (blocks < 2) return extent;
+  return ((extent + blocks - 1) / blocks + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+}
+
 }  // namespace
 
 template <class T>
@@ -138,8 +144,7 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
   // Split the wider side of C, so that the operand every block packs again whole is the smaller one.
   const bool by_rows = m >= n;
   const std::size_t extent = by_rows ? m : n;
-  const std::size_t step = (extent + blocks - 1) / blocks;
-  const std::size_t block = (step + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+  const std::size_t block = aligned_block(extent, blocks);
   parallel_tasks((extent + block - 1) / block, [&](std::size_t part) {
     const std::size_t begin = part * block, size = std::min(block, extent - begin);
     if (by_rows)
@@ -168,8 +173,7 @@ void gemm_packed(bool ta, std::size_t m, T alpha, const T* a, std::size_t lda, c
   // the same way wherever it sits: the same bits.)
   if constexpr (std::is_same_v<T, float>) {
     if (!b.panels.empty() && m > 1 && avx512_gemm()) {
-      const std::size_t blocks = std::min(block_count(m, b.n, b.k), (m + kBlockAlign - 1) / kBlockAlign);
-      const std::size_t rows = blocks < 2 ? m : ((m + blocks - 1) / blocks + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+      const std::size_t rows = aligned_block(m, std::min(block_count(m, b.n, b.k), (m + kBlockAlign - 1) / kBlockAlign));
       parallel_tasks((m + rows - 1) / rows, [&](std::size_t part) {
         const std::size_t begin = part * rows, size = std::min(rows, m - begin);
         avx512_product({ta, b.trans_b, size, b.n, b.k, alpha, ta ? a + begin : a + begin * lda, lda, nullptr, 0, beta,
@@ -204,13 +208,12 @@ std::shared_ptr<const PackedB<T>> reused_packing(const Tensor& weight, bool tran
   ReusePackedWeights* scope = open_reuse;
   if (!scope || !weight.requires_grad() || weight.dtype() != dtype_of<T>) return nullptr;
   const T* data = weight.data<T>().data();
-  for (const auto& e : scope->entries_)
-    if (e->owner.impl_ptr() == weight.impl_ptr() && e->data == data && e->trans_b == trans_b && e->k == k && e->n == n)
-      return std::static_pointer_cast<const PackedB<T>>(e->packed);
+  for (const ReusePackedWeights::Entry& e : scope->entries_)
+    if (e.owner.impl_ptr() == weight.impl_ptr() && e.data == data && e.trans_b == trans_b && e.k == k && e.n == n)
+      return std::static_pointer_cast<const PackedB<T>>(e.packed);
   const std::size_t ldb = trans_b ? k : n;  // B is stored (n, k) for op(B) = B^T, else (k, n)
   auto packed = std::make_shared<const PackedB<T>>(trans_b, k, n, data, ldb);
-  scope->entries_.push_back(std::make_shared<const ReusePackedWeights::Entry>(
-      ReusePackedWeights::Entry{weight, data, trans_b, k, n, packed}));
+  scope->entries_.push_back({weight, data, trans_b, k, n, packed});
   return packed;
 }
 

@@ -55,7 +55,7 @@ class ReusePackedWeights {
 
  private:
   ReusePackedWeights* outer_;
-  std::vector<std::shared_ptr<const Entry>> entries_;
+  std::vector<Entry> entries_;  // Entry is complete where they are made and destroyed (blas.cpp)
   template <class T>
   friend std::shared_ptr<const PackedB<T>> reused_packing(const Tensor&, bool, std::size_t, std::size_t);
 };
