@@ -1,17 +1,17 @@
 // Can the attention decoder learn what the plain one cannot? Reversing random strings of 10-20
-// letters (a bidirectional GRU encoder, 400 Adam steps of 32 strings): the attention model reaches
-// >= 90% exact match on held-out strings, and the plain seq2seq trained the same way on the same
-// budget is the control (a fixed context carries 10-20 letters badly).
+// symbols from an alphabet of 64 (a bidirectional GRU encoder, 800 Adam steps of 32 strings): the
+// attention model reaches >= 90% exact match on held-out strings, and the plain seq2seq trained the
+// same way on the same budget is the control (a fixed context carries 10-20 symbols badly).
 //
 // Alignment: output t of a source of length l is x_{l-1-t}, so the argmax of its attention row
 // should be l-1-t (the anti-diagonal). A bidirectional annotation h_{j+1} holds x_j too (its forward
-// half has just read it), and the model is free to read x_j there: with this seed 65-75% of the
-// argmaxes lie on the anti-diagonal (it varies with the machine's rounding) and nearly all the rest
-// one position after it. Which of the two readings the optimiser settles on is a matter of seeds,
-// not of the model: in 11 bidirectional GRU runs (seeds 7-11, with and without maxout and
-// Bahdanau's s_0) the strict fraction was 0.16-0.83, in ten runs of an LSTM encoder with Bahdanau's
-// s_0 and 800 steps 0.76-0.98, and the band was >= 0.996 in all. So the test asserts the band
-// (|argmax - (l-1-t)| <= 1) at >= 90% and prints the strict fraction.
+// half has just read it), and the decoder can find it by matching the symbol it has just written,
+// x_{j+1}. With few symbols an annotation carries its neighbours well and the optimiser splits the
+// weight between h_j and h_{j+1}: with 8 symbols, 16-86% of the argmaxes lay on the anti-diagonal
+// depending on the seed, and nearly all the rest one position after it. With 64 symbols an
+// annotation spends its units on its own symbol, h_j is where x_j reads clearly, and the argmax lay
+// on the anti-diagonal for 97-100% of steps in each of 32 runs (model seeds 7-14, two data seeds,
+// d2l's initial state and Bahdanau's s_0), with exact match >= 0.99 and the plain model at 0.
 #include "support/support.hpp"
 
 #include <nn/decoding.hpp>
@@ -24,8 +24,8 @@
 namespace tg::nn {
 namespace {
 
-constexpr Index kPad = 0, kBos = 1, kEos = 2, kFirstLetter = 3, kLetters = 8;
-constexpr std::size_t kVocab = kFirstLetter + kLetters, kMinLength = 10, kMaxLength = 20;
+constexpr Index kPad = 0, kBos = 1, kEos = 2, kFirstSymbol = 3, kSymbols = 64;
+constexpr std::size_t kVocab = kFirstSymbol + kSymbols, kMinLength = 10, kMaxLength = 20;
 
 /// Random strings and their reversals, padded: source (S, N), decoder inputs and targets (S + 1, N).
 struct Batch {
@@ -36,7 +36,7 @@ struct Batch {
 
 Batch make_batch(std::size_t n, std::mt19937& rng) {
   std::uniform_int_distribution<std::size_t> length(kMinLength, kMaxLength);
-  std::uniform_int_distribution<Index> letter(kFirstLetter, kFirstLetter + kLetters - 1);
+  std::uniform_int_distribution<Index> symbol(kFirstSymbol, kFirstSymbol + kSymbols - 1);
   Batch b;
   for (std::size_t i = 0; i < n; ++i) b.lengths.push_back(length(rng));
   const std::size_t steps = *std::max_element(b.lengths.begin(), b.lengths.end());
@@ -45,7 +45,7 @@ Batch make_batch(std::size_t n, std::mt19937& rng) {
   b.targets = b.inputs;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t l = b.lengths[i];
-    for (std::size_t t = 0; t < l; ++t) b.source(t, i) = letter(rng);
+    for (std::size_t t = 0; t < l; ++t) b.source(t, i) = symbol(rng);
     b.inputs(0, i) = kBos;
     for (std::size_t t = 0; t < l; ++t) b.targets(t, i) = b.inputs(t + 1, i) = b.source(l - 1 - t, i);
     b.targets(l, i) = kEos;
@@ -72,7 +72,7 @@ struct Score {
 };
 
 Score train_and_score(bool attention) {
-  constexpr std::size_t kSteps = 400;
+  constexpr std::size_t kSteps = 800;
   auto model = make_model(attention);
   optim::Adam adam(model->named_parameters(), optim::AdamOptions(1e-2));
   std::mt19937 rng(5);
@@ -115,11 +115,11 @@ Score train_and_score(bool attention) {
 TEST(Seq2SeqLearning, AttentionReversesStringsThePlainModelCannotOnTheSameBudget) {
   const Score with_attention = train_and_score(true);
   const Score plain = train_and_score(false);
-  std::cout << "reversing strings of 10-20 letters, held-out exact match: attention " << with_attention.exact_match
+  std::cout << "reversing strings of 10-20 symbols, held-out exact match: attention " << with_attention.exact_match
             << " (argmax on the anti-diagonal " << with_attention.anti_diagonal << ", within one position "
             << with_attention.band << "), plain seq2seq " << plain.exact_match << "\n";
   EXPECT_GE(with_attention.exact_match, 0.9);
-  EXPECT_GE(with_attention.band, 0.9);
+  EXPECT_GE(with_attention.anti_diagonal, 0.9);
   EXPECT_LE(plain.exact_match, with_attention.exact_match - 0.5);
 }
 
