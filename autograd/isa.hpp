@@ -1,9 +1,9 @@
 #pragma once
 // Which SIMD instruction set tapegrad's kernels run on. The library is built for any x86-64 CPU and
-// picks, when first used, the best kernels the CPU runs: "avx2" (AVX2 + FMA) or "sse2". The two
-// give results that agree to rounding but not to the bit, so two machines give the same bits only
-// on the same instruction set: `TAPEGRAD_ISA=sse2` in the environment, or set_simd_isa("sse2"),
-// makes every machine use the baseline kernels. Float products run on tapegrad's AVX-512 GEMM
+// picks, when first used, the best kernels the CPU runs: "avx512" (AVX-512F and DQ), "avx2" (AVX2 +
+// FMA) or "sse2". They give results that agree to rounding but not to the bit, so two machines give
+// the same bits only on the same instruction set: `TAPEGRAD_ISA=avx2` in the environment, or
+// set_simd_isa("avx2"), makes every machine that runs AVX2 use its kernels, and "sse2" every machine. Float products run on tapegrad's AVX-512 GEMM
 // where the CPU has AVX-512F, except with the baseline ("sse2"), which leaves them to OpenBLAS.
 
 #include <string>
@@ -11,7 +11,7 @@
 
 namespace tg {
 
-/// The instruction set the kernels run on now: "avx2" or "sse2".
+/// The instruction set the kernels run on now: "avx512", "avx2" or "sse2".
 std::string simd_isa();
 /// The instruction sets this CPU can run, best first.
 std::vector<std::string> available_simd_isas();

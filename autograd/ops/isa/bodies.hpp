@@ -85,8 +85,14 @@ struct Bodies {
   }
 
   static void rnn_backward(std::size_t count, const T* y, const T* dy, T* d_a, bool relu) {
-    for (std::size_t k = 0; k < count; ++k)
-      d_a[k] = relu ? (y[k] > T(0) ? dy[k] : T(0)) : dy[k] * (T(1) - y[k] * y[k]);
+    if (relu) {
+      for (std::size_t k = 0; k < count; ++k) d_a[k] = y[k] > T(0) ? dy[k] : T(0);
+      return;
+    }
+    simd::for_each<T, Arch>(count, [&]<class V>(std::size_t k) {
+      const V yk = simd::load<V>(y + k);
+      simd::store(d_a + k, simd::load<V>(dy + k) * (V(1) - yk * yk));
+    });
   }
 
   // ---- LSTM -----------------------------------------------------------------------------------
@@ -168,48 +174,64 @@ struct Bodies {
   }
 
   static void gru_update_grads(std::size_t n, std::size_t H, const T* h, const T* acts, const T* dy, T* d_x) {
+    using simd::load;
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
       const T* a = acts + r * L;
       T* dx = d_x + r * 3 * H;
-      for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) {
-        const T z = a[H + j], nn = a[2 * H + j];
-        dx[H + j] = dy[k] * (h[k] - nn) * z * (1 - z);
-        dx[2 * H + j] = dy[k] * (1 - z) * (1 - nn * nn);
-      }
+      const std::size_t k = r * H;
+      simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
+        const V z = load<V>(a + H + j), nn = load<V>(a + 2 * H + j), d_y = load<V>(dy + k + j);
+        simd::store(dx + H + j, d_y * (load<V>(h + k + j) - nn) * z * (V(1) - z));
+        simd::store(dx + 2 * H + j, d_y * (V(1) - z) * (V(1) - nn * nn));
+      });
     }
   }
 
   static void gru_reset_after_grads(std::size_t n, std::size_t H, const T* acts, T* d_x, T* d_gh) {
+    using simd::load;
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
       const T* a = acts + r * L;
       T* dx = d_x + r * 3 * H;
       T* dg = d_gh + r * 3 * H;
-      for (std::size_t j = 0; j < H; ++j) {
-        const T rr = a[j];
-        dg[H + j] = dx[H + j];
-        dg[2 * H + j] = dx[2 * H + j] * rr;
-        dx[j] = dg[j] = dx[2 * H + j] * a[3 * H + j] * rr * (1 - rr);
-      }
+      simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
+        const V rr = load<V>(a + j), dn = load<V>(dx + 2 * H + j);
+        simd::store(dg + H + j, load<V>(dx + H + j));
+        simd::store(dg + 2 * H + j, dn * rr);
+        const V dr = dn * load<V>(a + 3 * H + j) * rr * (V(1) - rr);
+        simd::store(dx + j, dr);
+        simd::store(dg + j, dr);
+      });
     }
   }
 
   static void gru_reset_grads(std::size_t n, std::size_t H, const T* h, const T* acts, const T* d_rh, T* d_x) {
+    using simd::load;
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
       const T* a = acts + r * L;
-      for (std::size_t j = 0, k = r * H; j < H; ++j, ++k) d_x[r * 3 * H + j] = d_rh[k] * h[k] * a[j] * (1 - a[j]);
+      T* dx = d_x + r * 3 * H;
+      const std::size_t k = r * H;
+      simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
+        const V rr = load<V>(a + j);
+        simd::store(dx + j, load<V>(d_rh + k + j) * load<V>(h + k + j) * rr * (V(1) - rr));
+      });
     }
   }
 
   static void gru_state_grad_rest(std::size_t n, std::size_t H, const T* acts, const T* dy, const T* d_rh, T* dh,
                                   bool reset_after) {
+    using simd::load;
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
       const T* a = acts + r * L;
-      for (std::size_t j = 0, k = r * H; j < H; ++j, ++k)
-        dh[k] += dy[k] * a[H + j] + (reset_after ? T(0) : d_rh[k] * a[j]);
+      const std::size_t k = r * H;
+      simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
+        V rest = load<V>(dy + k + j) * load<V>(a + H + j);
+        if (!reset_after) rest = rest + load<V>(d_rh + k + j) * load<V>(a + j);
+        simd::store(dh + k + j, load<V>(dh + k + j) + rest);
+      });
     }
   }
 

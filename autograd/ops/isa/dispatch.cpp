@@ -24,6 +24,8 @@ const std::vector<Tables>& available() {
   static const std::vector<Tables> tables = [] {
     std::vector<Tables> t;
     // GCC's CPU check also asks the OS whether it saves the AVX registers (xsimd 8.1's does not).
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+      t.push_back({Isa::avx512, table_for<xsimd::avx512f, float>(), table_for<xsimd::avx512f, double>()});
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
       t.push_back({Isa::avx2, table_for<xsimd::fma3<xsimd::avx2>, float>(),
                    table_for<xsimd::fma3<xsimd::avx2>, double>()});

@@ -12,7 +12,7 @@ namespace tg::detail::isa {
 /// the ops call it: the row kernels in kernels.hpp, the gate math in rnn/kernels.hpp.
 template <class T>
 struct KernelTable {
-  const char* isa;  // "avx2" or "sse2"
+  const char* isa;  // "avx512", "avx2" or "sse2"
 
   T (*row_max)(const T* x, std::size_t n);
   T (*row_dot)(const T* a, const T* b, std::size_t n);
@@ -35,7 +35,7 @@ struct KernelTable {
 
 /// The instruction sets tapegrad has kernels for. Other layers' kernel tables (optim/isa/) pick
 /// theirs by the one in use.
-enum class Isa { sse2, avx2 };
+enum class Isa { sse2, avx2, avx512 };
 Isa active_isa();
 
 /// The table of the instruction set in use (see tg::simd_isa).
