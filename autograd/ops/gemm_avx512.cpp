@@ -90,24 +90,29 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
 }
 
 /// C[0:rows, 0:cols] = alpha * (A rows . B panel) + beta * C (C not read when beta is 0), where
-/// A's row r at depth k is a[r][k * k_stride].
+/// A's row r at depth k is a[r][k * k_stride], for a panel whose cols fit in V vectors: a product's
+/// last panel (n = 64 or 256 leaves 16 columns) does not pay for the zeros padding it to 48.
+template <std::size_t V>
 void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const float* b, float* c, std::size_t ldc,
           float alpha, float beta, std::size_t rows, std::size_t cols) {
-  __m512 acc[kMr][3];
+  __m512 acc[kMr][V];
 #pragma GCC unroll 8
-  for (std::size_t r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = acc[r][2] = _mm512_setzero_ps();
+  for (std::size_t r = 0; r < kMr; ++r)
+#pragma GCC unroll 3
+    for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
   for (std::size_t k = 0, at = 0; k < kc; ++k, at += k_stride, b += kNr) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+    __m512 bv[V];
+#pragma GCC unroll 3
+    for (std::size_t v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 8
     for (std::size_t r = 0; r < kMr; ++r) {
       const __m512 x = _mm512_set1_ps(a[r][at]);
-      acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
-      acc[r][2] = _mm512_fmadd_ps(x, b2, acc[r][2]);
+#pragma GCC unroll 3
+      for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]);
     }
   }
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-  for (std::size_t v = 0; v < 3; ++v) {
+  for (std::size_t v = 0; v < V; ++v) {
     if (cols <= v * 16) break;
     const std::size_t n = cols - v * 16;
     const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
@@ -158,9 +163,11 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
           const std::size_t i = i0 + (r < rows ? r : rows - 1);
           a_rows[r] = g.trans_a ? g.a + k0 * g.lda + i : g.a + i * g.lda + k0;
         }
-        for (std::size_t jr = 0; jr < nc; jr += kNr)
-          tile(kc, a_rows, k_stride, b_panels + jr * kc, g.c + i0 * g.ldc + j0 + jr, g.ldc, g.alpha, beta, rows,
-               nc - jr < kNr ? nc - jr : kNr);
+        for (std::size_t jr = 0; jr < nc; jr += kNr) {
+          const std::size_t cols = nc - jr < kNr ? nc - jr : kNr;
+          auto* panel = cols > 32 ? tile<3> : cols > 16 ? tile<2> : tile<1>;
+          panel(kc, a_rows, k_stride, b_panels + jr * kc, g.c + i0 * g.ldc + j0 + jr, g.ldc, g.alpha, beta, rows, cols);
+        }
       }
     }
   }
