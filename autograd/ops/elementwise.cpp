@@ -1,6 +1,7 @@
 // Elementwise functions of one tensor. Each backward captures only what it needs: the output
 // for exp/tanh/sigmoid/sqrt/relu, the input for log/abs/clamp.
 #include "autograd/ops/common.hpp"
+#include "autograd/ops/isa/table.hpp"
 
 namespace tg {
 
@@ -14,11 +15,23 @@ Tensor unary(const char* name, const Tensor& x, Forward forward, Derivative deri
                      [derivative](BackwardContext<T>& ctx) { ctx.accumulate(0, derivative(ctx)); });
   });
 }
+
+/// A forward for unary(): y = f(x) by the map kernel `pick(table)` of the instruction set in use
+/// (isa/table.hpp), on all of the CPU's lanes; xtensor's own functions run on the baseline's.
+template <class Pick>
+auto simd_map(Pick pick) {
+  return [pick](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    auto y = xt::xarray<T>::from_shape(a.shape());
+    pick(detail::isa::kernels<T>())(a.data(), y.data(), a.size());
+    return y;
+  };
+}
 }  // namespace
 
 // y = e^x;  dx = dy * y
 Tensor exp(const Tensor& x) {
-  return unary("exp", x, [](const auto& a) { return xt::exp(a); },
+  return unary("exp", x, simd_map([](const auto& k) { return k.map_exp; }),
                [](const auto& ctx) { return ctx.grad() * ctx.output(); });
 }
 
@@ -42,13 +55,13 @@ Tensor abs(const Tensor& x) {
 
 // y = tanh(x);  dx = dy * (1 - y^2)
 Tensor tanh(const Tensor& x) {
-  return unary("tanh", x, [](const auto& a) { return xt::tanh(a); },
+  return unary("tanh", x, simd_map([](const auto& k) { return k.map_tanh; }),
                [](const auto& ctx) { return ctx.grad() * (1 - ctx.output() * ctx.output()); });
 }
 
 // y = 1 / (1 + e^-x);  dx = dy * y * (1 - y)
 Tensor sigmoid(const Tensor& x) {
-  return unary("sigmoid", x, [](const auto& a) { return 1 / (1 + xt::exp(-a)); },
+  return unary("sigmoid", x, simd_map([](const auto& k) { return k.map_sigmoid; }),
                [](const auto& ctx) { return ctx.grad() * ctx.output() * (1 - ctx.output()); });
 }
 

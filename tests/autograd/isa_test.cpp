@@ -30,8 +30,8 @@ TEST(Isa, AnInstructionSetTheCpuDoesNotRunIsNamed) {
 }
 
 /// One forward and backward through every dispatched kernel: the recurrent gate math (LSTM, both
-/// GRU forms, tanh and relu RNNs) and the rows of softmax, log_softmax and cross-entropy, at sizes
-/// with SIMD tails. Returns the loss and every gradient.
+/// GRU forms, tanh and relu RNNs), the rows of softmax, log_softmax and cross-entropy and the maps
+/// of tanh, sigmoid and exp, at sizes with SIMD tails. Returns the loss and every gradient.
 std::vector<Tensor> run_kernels(Dtype dtype) {
   manual_seed(3);
   std::vector<Tensor> results;
@@ -43,7 +43,8 @@ std::vector<Tensor> run_kernels(Dtype dtype) {
   for (nn::Module* m : std::initializer_list<nn::Module*>{lstm.get(), gru.get(), rnn.get(), relu.get()}) m->to(dtype);
   Tensor h = relu->forward(rnn->forward(gru->forward(lstm->forward(x).output).output).output).output;
   const Tensor logits = reshape(h, {15, 9});
-  const Tensor loss = cross_entropy(logits, xt::arange<Index>(15) % 9) + sum(softmax(h, 2) * log_softmax(h, 0));
+  const Tensor loss = cross_entropy(logits, xt::arange<Index>(15) % 9) + sum(softmax(h, 2) * log_softmax(h, 0)) +
+                     sum(tanh(h) * sigmoid(h) + exp(h));
   loss.backward();
   results.push_back(loss.detach());
   results.push_back(x.grad());

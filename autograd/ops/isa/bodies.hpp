@@ -235,11 +235,26 @@ struct Bodies {
     }
   }
 
+  // ---- elementwise maps (elementwise.cpp) -------------------------------------------------------
+
+  static void map_tanh(const T* x, T* y, std::size_t n) {
+    simd::for_each<T, Arch>(n, [&]<class V>(std::size_t i) { simd::store(y + i, simd::tanh(simd::load<V>(x + i))); });
+  }
+
+  static void map_sigmoid(const T* x, T* y, std::size_t n) {
+    simd::for_each<T, Arch>(n, [&]<class V>(std::size_t i) { simd::store(y + i, simd::sigmoid(simd::load<V>(x + i))); });
+  }
+
+  static void map_exp(const T* x, T* y, std::size_t n) {
+    simd::for_each<T, Arch>(n, [&]<class V>(std::size_t i) { simd::store(y + i, simd::exp(simd::load<V>(x + i))); });
+  }
+
   static KernelTable<T> table(const char* isa) {
     return {isa,          row_max,           row_dot,          exp_sum,
             scaled_exp,   rnn_forward,       rnn_backward,     lstm_forward,
             lstm_backward, gru_gates,        gru_candidate,    gru_update_grads,
-            gru_reset_after_grads, gru_reset_grads, gru_state_grad_rest};
+            gru_reset_after_grads, gru_reset_grads, gru_state_grad_rest, map_tanh,
+            map_sigmoid,  map_exp};
   }
 };
 

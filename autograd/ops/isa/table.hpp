@@ -9,7 +9,8 @@
 namespace tg::detail::isa {
 
 /// One instruction set's kernels for element type T. The meaning of each entry is documented where
-/// the ops call it: the row kernels in kernels.hpp, the gate math in rnn/kernels.hpp.
+/// the ops call it: the row kernels in kernels.hpp, the gate math in rnn/kernels.hpp, the maps in
+/// elementwise.cpp.
 template <class T>
 struct KernelTable {
   const char* isa;  // "avx512", "avx2" or "sse2"
@@ -31,6 +32,11 @@ struct KernelTable {
   void (*gru_reset_grads)(std::size_t n, std::size_t H, const T* h, const T* acts, const T* d_rh, T* d_x);
   void (*gru_state_grad_rest)(std::size_t n, std::size_t H, const T* acts, const T* dy, const T* d_rh, T* dh,
                               bool reset_after);
+
+  // y = f(x) over n contiguous values, for the elementwise ops of the same names (elementwise.cpp).
+  void (*map_tanh)(const T* x, T* y, std::size_t n);
+  void (*map_sigmoid)(const T* x, T* y, std::size_t n);
+  void (*map_exp)(const T* x, T* y, std::size_t n);
 };
 
 /// The instruction sets tapegrad has kernels for. Other layers' kernel tables (optim/isa/) pick
