@@ -1,6 +1,7 @@
 #include "nn/seq2seq.hpp"
 
 #include "autograd/ops.hpp"
+#include "autograd/ops/blas.hpp"
 #include "nn/masking.hpp"
 
 namespace tg::nn {
@@ -163,6 +164,8 @@ DecoderOutput RecurrentDecoder::forward(const IndexArray& inputs, const DecoderS
   const Tensor embedded = embedding->forward(inputs);  // one lookup for all steps
   std::vector<Tensor> features, attention;
   DecoderState current = state;
+  // Every step multiplies by the same weights, forward and backward: each is packed once.
+  detail::ReusePackedWeights reuse;
   for (std::size_t t = 0; t < inputs.shape(0); ++t) {
     StepFeatures s = step_embedded(select(embedded, 0, t), current);
     features.push_back(s.features);

@@ -42,8 +42,9 @@ void gemm_packed(bool trans_a, std::size_t m, T alpha, const T* a, std::size_t l
 /// While one is open on a thread, products there by a parameter (a tensor that requires grad) reuse
 /// one packing of it, made at its first product, instead of packing it again at every call. For
 /// loops that multiply by the same weights many times and change none of them: greedy and beam
-/// decoding open one for their call (packing W^T was 15% of a greedy decode). The packings go when
-/// it closes.
+/// decoding open one for their call (packing W^T was 15% of a greedy decode), and a decoder's
+/// teacher-forced forward for its steps. The packings go when it closes (and when the backward
+/// nodes that took some are freed).
 class ReusePackedWeights {
  public:
   ReusePackedWeights();

@@ -130,6 +130,37 @@ TEST(Seq2Seq, StepByStepEqualsTeacherForcedForward) {
   EXPECT_EQ(xt::amax(xt::abs(xt::view(forced.attention.data<float>(), xt::all(), 1, xt::range(2, 4))))(), 0.0f);
 }
 
+// The teacher-forced forward packs each weight once for all steps, forward and backward
+// (ReusePackedWeights); step by step, each step packs its own. The gradients of the recurrent
+// layer's weights keep their bits.
+TEST(Seq2Seq, StepByStepGivesTheTeacherForcedGradients) {
+  manual_seed(13);
+  auto model = make_model({.bidirectional = true, .encoder_layers = 2, .decoder_layers = 2, .maxout = 2});
+  Batch b;
+  auto gradients = [&](bool forced) {
+    model->zero_grad();
+    Tensor total;
+    if (forced) {
+      total = sum(model->forward(b.source, b.source_lengths, b.inputs).logits);
+    } else {
+      DecoderState state = model->decoder->init_state(model->encoder->forward(b.source, b.source_lengths));
+      for (std::size_t t = 0; t < b.inputs.shape(0); ++t) {
+        DecoderStep s = model->decoder->step(xt::view(b.inputs, t, xt::all()), state);
+        total = total.defined() ? total + sum(s.logits) : sum(s.logits);
+        state = s.state;
+      }
+    }
+    total.backward();
+    std::map<std::string, Tensor> grads;
+    for (const auto& [name, p] : model->named_parameters()) grads[name] = p.grad().detach();
+    return grads;
+  };
+  const auto forced = gradients(true), stepped = gradients(false);
+  for (const auto& [name, g] : forced)
+    if (name.starts_with("decoder.rnn.")) EXPECT_TRUE(test::same_bits(g, stepped.at(name))) << name;
+    else EXPECT_LT(test::max_abs_diff(g, stepped.at(name)), 1e-5) << name;
+}
+
 TEST(Seq2Seq, SelectRowsFollowsTheChosenSequences) {
   manual_seed(14);
   auto model = make_model({.rnn = RnnType::Lstm, .bidirectional = true});

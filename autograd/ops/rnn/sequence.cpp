@@ -83,6 +83,11 @@ struct Direction {
   std::vector<char> c_clipped, h_clipped;  // where cell_clip and proj_clip bit: kept
   xt::xarray<T> h_prev, c_prev;  // the state entering each step: rebuilt in backward, not kept
   StepOperands<T> step;          // W_hh and W_hr packed for the per-step products of one pass
+  // Under an open ReusePackedWeights, the backward's W_hh and W_hr and (when the op projects x)
+  // W_ih packed as the backward reads them, taken from the packings kept there: every step of a
+  // decoder shares one instead of its backward packing its own. Null outside one.
+  StepOperands<T> reused_backward;
+  std::shared_ptr<const detail::PackedB<T>> reused_w_ih;
 };
 
 /// One direction's gradients, computed in parallel with the other direction's and accumulated after.
@@ -115,6 +120,20 @@ StepOperands<T> step_operands(const CellSpec& spec, const SequenceSize& z, const
     if (d.w_hr) s.w_hr = backward_packed(d.w_hr, z.H, z.P);
   }
   return s;
+}
+
+/// Fills d.reused_backward and d.reused_w_ih from the ReusePackedWeights open on this thread, if any.
+template <class T>
+void take_reused_backward_operands(const CellSpec& spec, const SequenceSize& z, const SequenceOperands& v,
+                                   Direction<T>& d) {
+  if (!GradMode::enabled()) return;  // no backward to come (decoding)
+  const bool gru_paper = spec.kind == Kind::Gru && !spec.reset_after;
+  const CellWeights& w = v.weights;
+  d.reused_backward.w = detail::reused_packing<T>(w.weight_hh, false, gru_paper ? 2 * z.H : z.G, z.P);
+  if (!d.reused_backward.w) return;  // no scope open (or W_hh needs no gradient)
+  if (d.w_hr) d.reused_backward.w_hr = detail::reused_packing<T>(w.weight_hr, false, z.P, z.H);
+  if (d.w_hr && !d.reused_backward.w_hr) d.reused_backward = {};  // both or neither
+  if (d.projects_x) d.reused_w_ih = detail::reused_packing<T>(w.weight_ih, false, z.G, v.x.shape().back());
 }
 
 /// x = clamp(x, -clip, clip) over n values, marking the clamped ones (whose gradient is zero).
@@ -315,6 +334,8 @@ void accumulate_direction(const CellSpec& spec, const SequenceSize& z, const Bac
   // gates_x = x W_ih^T + b_ih was computed by the op: the products of linear's backward, the same calls.
   const std::size_t I = ctx.input_shape(slot(X)).back();
   ctx.accumulate_into(slot(X), [&](xt::xarray<T>& dx, bool fresh) {
+    if (d.reused_w_ih)
+      return detail::gemm_packed<T>(false, rows, 1, r.d_x.data(), G, *d.reused_w_ih, fresh ? 0 : 1, dx.data(), I);
     detail::gemm<T>(false, false, rows, I, G, 1, r.d_x.data(), G, ctx.input(slot(WeightIh)).data(), I,
                     fresh ? 0 : 1, dx.data(), I);
   });
@@ -363,7 +384,10 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     d.h_clipped.resize(spec.proj_clip > 0 ? z.L * z.N * z.P : 0);
   }
   const std::vector<Task> tasks = split_into_tasks(D, z.N);
-  for (std::size_t i = 0; i < D; ++i) dirs[i].step = step_operands(spec, z, dirs[i], &ops[i].tensors.weights);
+  for (std::size_t i = 0; i < D; ++i) {
+    dirs[i].step = step_operands(spec, z, dirs[i], &ops[i].tensors.weights);
+    take_reused_backward_operands<T>(spec, z, ops[i].tensors, dirs[i]);
+  }
   parallel_tasks(tasks.size(), [&](std::size_t i) {
     const Task& task = tasks[i];
     forward_rows<T>(spec, z, lengths, dirs[task.direction], out.data() + task.direction * segment, task.rows);
@@ -375,7 +399,7 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     for (Direction<T>& d : dirs) {
       d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.P});
       d.c_prev = xt::xarray<T>::from_shape({z.lstm ? z.L : 0, z.N, z.H});
-      d.step = step_operands<T>(spec, z, d, nullptr);
+      d.step = d.reused_backward.w ? d.reused_backward : step_operands<T>(spec, z, d, nullptr);
     }
     std::vector<DirectionGrads<T>> grads(D);
     for (std::size_t i = 0; i < D; ++i) {
