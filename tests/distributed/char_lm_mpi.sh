@@ -11,12 +11,20 @@ char_lm="$1" scratch="$2" mode="$3"
 mpirun="$(cd "$(dirname "$0")/../.." && pwd)/scripts/mpirun.sh"
 rm -rf "$scratch" && mkdir -p "$scratch"
 small=(--threads 1 --hidden 32 --batch-size 8 --num-steps 16 --sample-chars 0)
-fail() { echo "FAILED: $*"; exit 1; }
+# Fails the test, first ending a background mpirun still running (its ranks, then itself): left
+# alone, a run of 1000000 steps would outlive the test by hours (CI, once).
+fail() {
+  echo "FAILED: $*"
+  for job in $(jobs -p); do pkill -KILL -P "$job"; kill -KILL "$job"; done 2>/dev/null
+  exit 1
+}
 
-# The pid of rank $2 among the children of mpirun (pid $1).
+# The pid of rank $2 among the children of mpirun (pid $1). grep reads the environment itself (-z:
+# NUL-separated): piped through tr, grep -q could exit before tr's second write (/proc gives a page
+# per read), and pipefail turned tr's SIGPIPE into "not found" (CI, once).
 rank_pid() {
   for p in $(pgrep -P "$1"); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && echo "$p"
+    grep -qxz "OMPI_COMM_WORLD_RANK=$2" "/proc/$p/environ" 2>/dev/null && echo "$p"
   done
 }
 
