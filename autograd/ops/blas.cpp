@@ -31,6 +31,8 @@ const bool blas_single_threaded = [] {
 constexpr std::size_t kMinFlopsPerBlock = std::size_t{1} << 22;
 // Blocks start at multiples of this many rows or columns, a whole number of BLAS micro-panels.
 constexpr std::size_t kBlockAlign = 32;
+// The AVX-512 GEMM's blocks of columns: at least two of its 48-column panels each, edges on vectors.
+constexpr std::size_t kMinColumnsPerBlock = 96, kColumnAlign = 16;
 
 /// Float products run on tapegrad's AVX-512 GEMM where the CPU has AVX-512F, unless the baseline
 /// kernels were chosen (TAPEGRAD_ISA=sse2, tg::set_simd_isa): OpenBLAS 0.3.21 runs its AVX2
@@ -50,7 +52,7 @@ bool avx512_gemm() {
 class PackBuffers {
  public:
   using Buffer = std::vector<float, xsimd::aligned_allocator<float, 64>>;
-  static constexpr std::size_t kFloats = kGemmKc * kGemmNc;
+  static constexpr std::size_t kFloats = kGemmPackFloats;
 
   Buffer take() {
     std::lock_guard lock(mutex_);
@@ -114,10 +116,10 @@ void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T 
     cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
 }
 
-/// How many blocks to split an m x n x k product into: a function of the shape only (and of whether
-/// this thread is already one of several tasks sharing the cores), never of the thread count. BLAS
-/// kernels sum each element of C in an order that depends on where the element sits in the block
-/// around it, so the same blocks must be computed on 1 thread as on 4.
+/// How many blocks to split an m x n x k product into for BLAS: a function of the shape only (and of
+/// whether this thread is already one of several tasks sharing the cores), never of the thread
+/// count. BLAS kernels sum each element of C in an order that depends on where the element sits in
+/// the block around it, so the same blocks must be computed on 1 thread as on 4.
 std::size_t block_count(std::size_t m, std::size_t n, std::size_t k) {
   if (in_parallel_task()) return 1;
   const std::size_t flops = 2 * m * n * k;
@@ -125,10 +127,36 @@ std::size_t block_count(std::size_t m, std::size_t n, std::size_t k) {
   return std::max<std::size_t>(1, std::min({kMaxPieces, flops / kMinFlopsPerBlock, widest / kBlockAlign}));
 }
 
-/// The size of each of `blocks` pieces of `extent` rows or columns, rounded up to kBlockAlign.
-std::size_t aligned_block(std::size_t extent, std::size_t blocks) {
+/// The size of each of `blocks` pieces of `extent` rows or columns, rounded up to `align`.
+std::size_t aligned_block(std::size_t extent, std::size_t blocks, std::size_t align = kBlockAlign) {
   if (blocks < 2) return extent;
-  return ((extent + blocks - 1) / blocks + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+  return ((extent + blocks - 1) / blocks + align - 1) / align * align;
+}
+
+/// The blocks of a product: how many, of rows or of columns, and what their edges are multiples of.
+struct Cut {
+  std::size_t blocks;
+  bool by_rows;
+  std::size_t align;
+};
+
+template <class T>
+Cut cut(std::size_t m, std::size_t n, std::size_t k) {
+  // Only float products are split: float64 is for checking gradients, where time matters less.
+  if (!std::is_same_v<T, float>) return {1, true, kBlockAlign};
+  const std::size_t blocks = block_count(m, n, k);
+  // tapegrad's AVX-512 GEMM sums each element of C the same way whatever the blocks around it, so
+  // its products are cut only for threads that will run the blocks (one thread: not at all, and
+  // op(B) is packed once), and by columns while each block keeps two panels: a block then packs
+  // only its own columns of op(B), where blocks of rows would each pack all of it (op(A) is read in
+  // place either way). A product with one row or column is a gemv, cut by its shape as below.
+  if (avx512_gemm() && m > 1 && n > 1) {
+    const std::size_t threads = std::min(blocks, static_cast<std::size_t>(get_num_threads()));
+    const bool by_columns = threads > 1 && n / threads >= kMinColumnsPerBlock;
+    return {threads, !by_columns, by_columns ? kColumnAlign : kBlockAlign};
+  }
+  // Split the wider side of C, so that the operand every block packs again whole is the smaller one.
+  return {blocks, m >= n, kBlockAlign};
 }
 
 }  // namespace
@@ -137,14 +165,10 @@ template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
   if (m == 0 || n == 0) return;
-  // Only float products are split: float64 is for checking gradients, where time matters less.
-  const std::size_t blocks = std::is_same_v<T, float> ? block_count(m, n, k) : 1;
+  const auto [blocks, by_rows, align] = cut<T>(m, n, k);
   if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-
-  // Split the wider side of C, so that the operand every block packs again whole is the smaller one.
-  const bool by_rows = m >= n;
   const std::size_t extent = by_rows ? m : n;
-  const std::size_t block = aligned_block(extent, blocks);
+  const std::size_t block = aligned_block(extent, blocks, align);
   parallel_tasks((extent + block - 1) / block, [&](std::size_t part) {
     const std::size_t begin = part * block, size = std::min(block, extent - begin);
     if (by_rows)

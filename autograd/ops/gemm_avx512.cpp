@@ -3,7 +3,13 @@
 // (Zen 5 among them), at about half of what the core can do; this is Goto's GEMM (as BLIS) around
 // one 8 x 48 register tile, 24 accumulators of 16 floats: op(B) packed in 256 x 480 blocks of
 // 48-column panels, op(A) broadcast from where it is stored (packing it cost more than it saved:
-// 9% of a W1 step).
+// 9% of a W1 step), except a transposed op(A), whose tile rows are gathered into 8 x 256 floats
+// first: read in place, each depth of the tile is a line of its own, lda apart.
+//
+// With operands in cache the tile runs at the core's FMA peak; what a product loses is waiting for
+// memory. So the last block of columns takes a remainder narrower than a panel (n = 512 would
+// otherwise pass over all of op(A) again for 32 columns), and a tile fetches its rows of C before
+// it starts rather than when it stores them.
 //
 // Each element of C is summed the same way whatever the shape around it: k in blocks of kGemmKc in
 // order, each block in one register from 0, then C = alpha * block + C (beta * C for the first). So
@@ -20,6 +26,10 @@ namespace tg::detail {
 namespace {
 
 constexpr std::size_t kMr = 8, kNr = 48;  // the register tile: rows of A by 3 vectors of B
+
+/// How many columns the block starting `left` columns before the end takes: kGemmNc, or all that
+/// are left when they fit in kGemmNcLast.
+std::size_t block_columns(std::size_t left) { return left <= kGemmNcLast ? left : kGemmNc; }
 
 /// Where block (k0, j0) of a whole packed op(B) starts: the blocks of kGemmKc x kGemmNc one after
 /// another, columns outer, each as wide as its columns rounded up to whole panels.
@@ -95,6 +105,8 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
 template <std::size_t V>
 void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const float* b, float* c, std::size_t ldc,
           float alpha, float beta, std::size_t rows, std::size_t cols) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t v = 0; v < V; ++v) __builtin_prefetch(c + r * ldc + 16 * v, 1);  // prefetchw: it is written
   __m512 acc[kMr][V];
 #pragma GCC unroll 8
   for (std::size_t r = 0; r < kMr; ++r)
@@ -130,8 +142,8 @@ void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const flo
 std::size_t sgemm_avx512_packed_b_floats(std::size_t k, std::size_t n) { return (n + kNr - 1) / kNr * kNr * k; }
 
 void sgemm_avx512_pack_b(const GemmOperands& g, float* out) {
-  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
-    const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
+  for (std::size_t j0 = 0, nc = 0; j0 < g.n; j0 += nc) {
+    nc = block_columns(g.n - j0);
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc)
       pack_b(g, k0, g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc, j0, nc, out + packed_block_offset(g, k0, j0, nc));
   }
@@ -143,11 +155,11 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
       for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.c[i * g.ldc + j];
     return;
   }
-  // op(A) is read where it is stored: a tile's 8 rows at depth k are a_rows[r][k * k_stride]
-  // (the last row stands in for rows past m, whose results are not stored).
-  const std::size_t k_stride = g.trans_a ? g.lda : 1;
-  for (std::size_t j0 = 0; j0 < g.n; j0 += kGemmNc) {
-    const std::size_t nc = g.n - j0 < kGemmNc ? g.n - j0 : kGemmNc;
+  // A tile's 8 rows of op(A) at depth k are a_rows[r][k * k_stride] (the last row stands in for
+  // rows past m, whose results are not stored): where they are stored, or gathered for a transposed A.
+  alignas(64) float gathered[kGemmKc * kMr];
+  for (std::size_t j0 = 0, nc = 0; j0 < g.n; j0 += nc) {
+    nc = block_columns(g.n - j0);
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
       const std::size_t kc = g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc;
       const float beta = k0 == 0 ? g.beta : 1.0f;
@@ -159,9 +171,20 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
       for (std::size_t i0 = 0; i0 < g.m; i0 += kMr) {
         const std::size_t rows = g.m - i0 < kMr ? g.m - i0 : kMr;
         const float* a_rows[kMr];
+        std::size_t k_stride = 1;
         for (std::size_t r = 0; r < kMr; ++r) {
           const std::size_t i = i0 + (r < rows ? r : rows - 1);
-          a_rows[r] = g.trans_a ? g.a + k0 * g.lda + i : g.a + i * g.lda + k0;
+          a_rows[r] = g.trans_a ? gathered + r : g.a + i * g.lda + k0;
+        }
+        if (g.trans_a) {
+          k_stride = kMr;
+          for (std::size_t k = 0; k < kc; ++k) {
+            const float* depth = g.a + (k0 + k) * g.lda + i0;
+            if (rows == kMr)
+              _mm256_store_ps(gathered + k * kMr, _mm256_loadu_ps(depth));
+            else
+              for (std::size_t r = 0; r < kMr; ++r) gathered[k * kMr + r] = depth[r < rows ? r : rows - 1];
+          }
         }
         for (std::size_t jr = 0; jr < nc; jr += kNr) {
           const std::size_t cols = nc - jr < kNr ? nc - jr : kNr;

@@ -6,8 +6,11 @@
 namespace tg::detail {
 
 /// The blocking: op(B) is packed in blocks of kGemmKc x kGemmNc (whole panels of the 8 x 48
-/// register tile's width), which the caller's packing buffer holds; op(A) is read where it is.
-inline constexpr std::size_t kGemmKc = 256, kGemmNc = 480;
+/// register tile's width; the last block of columns also takes a narrower remainder, up to
+/// kGemmNcLast), which the caller's packing buffer of kGemmPackFloats holds; op(A) is read where it
+/// is (a tile's rows of a transposed op(A) are gathered first).
+inline constexpr std::size_t kGemmKc = 256, kGemmNc = 480, kGemmNcLast = kGemmNc + 48;
+inline constexpr std::size_t kGemmPackFloats = kGemmKc * kGemmNcLast;
 
 /// C = alpha op(A) op(B) + beta C, row-major, as detail::gemm; C is not read when beta is 0.
 struct GemmOperands {

@@ -1,9 +1,11 @@
-// Large products are split into blocks of rows or columns (autograd/ops/blas.cpp), by their shape
-// alone: BLAS kernels sum an element in an order that depends on where it sits in the block around
-// it, so the blocks must be the same on every thread count. Every shape, transpose and beta below
-// gives the same bytes on 1 thread (the blocks in order) and on 2 and 4 (the blocks at once),
-// including the output layer's weight gradient of issue #12 (71 x 64 over 1,120 positions), and a
-// product inside one of several tasks, which stays one call. Double products are never split.
+// Large products are split into blocks of rows or columns (autograd/ops/blas.cpp). For BLAS, by
+// their shape alone: its kernels sum an element in an order that depends on where it sits in the
+// block around it, so the blocks must be the same on every thread count. tapegrad's AVX-512 GEMM
+// sums every element the same way in any block, so its products are cut for the threads (none on
+// one). Either way, every shape, transpose and beta below gives the same bytes on 1 thread and on
+// 2 and 4, including the output layer's weight gradient of issue #12 (71 x 64 over 1,120
+// positions), and a product inside one of several tasks, which stays one call. Double products are
+// never split.
 //
 // Products with one row or one column of C go to gemv instead (no packing of the other operand):
 // every transpose, stride and beta against the definition, and the same bits when they are split.
@@ -128,11 +130,14 @@ struct IsaGuard {
 // Float products run on tapegrad's AVX-512 GEMM where the CPU has it (autograd/ops/gemm_avx512.cpp),
 // else on OpenBLAS, which the baseline instruction set also chooses: both against the definition,
 // on shapes that end inside and just past its register tile (8 x 48) and its packed blocks of B
-// (480 columns, 256 deep), and k = 0 (C = beta C).
+// (480 columns, 256 deep; the last block takes up to 528 columns, so 528 is one block and 529 two),
+// and k = 0 (C = beta C). A transposed op(A) is gathered a tile at a time: 145 rows end inside one.
 TEST(Blas, FloatProductsMatchTheDefinitionOnEveryKernel) {
   IsaGuard guard;
-  const auto products = {Product{7, 47, 3},  Product{8, 48, 256}, Product{9, 49, 257}, Product{145, 97, 40},
-                         Product{17, 481, 31}, Product{33, 150, 600}, Product{5, 6, 0}};
+  const auto products = {Product{7, 47, 3},     Product{8, 48, 256},  Product{9, 49, 257},
+                         Product{145, 97, 40},  Product{17, 481, 31}, Product{10, 528, 20},
+                         Product{11, 529, 20},  Product{9, 1010, 19}, Product{33, 150, 600},
+                         Product{5, 6, 0}};
   for (const std::string& isa : available_simd_isas()) {
     SCOPED_TRACE("instruction set " + isa + (isa == "sse2" ? " (OpenBLAS)" : ""));
     set_simd_isa(isa);
@@ -150,7 +155,7 @@ TEST(Blas, PackedOperandGivesGemmsBits) {
   for (const std::string& isa : available_simd_isas()) {
     set_simd_isa(isa);
     for (const Product& p : {Product{32, 2048, 512}, Product{16, 1000, 300}, Product{9, 49, 257}, Product{1, 64, 40},
-                             Product{1000, 600, 300}})
+                             Product{1000, 600, 300}, Product{20, 1010, 40}})
       for (bool tb : {false, true}) {
         const auto a = random_values<float>(p.m * p.k, 1), b = random_values<float>(p.k * p.n, 2);
         const std::size_t ldb = tb ? p.k : p.n;
