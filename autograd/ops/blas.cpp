@@ -33,6 +33,8 @@ constexpr std::size_t kMinFlopsPerBlock = std::size_t{1} << 22;
 constexpr std::size_t kBlockAlign = 32;
 // The AVX-512 GEMM's blocks of columns: at least two of its 48-column panels each, edges on vectors.
 constexpr std::size_t kMinColumnsPerBlock = 96, kColumnAlign = 16;
+// Column sums of fewer values than this stay one piece.
+constexpr std::size_t kMinFloatsPerColumnSplit = std::size_t{1} << 16;
 
 /// Float products run on tapegrad's AVX-512 GEMM where the CPU has AVX-512F, unless the baseline
 /// kernels were chosen (TAPEGRAD_ISA=sse2, tg::set_simd_isa): OpenBLAS 0.3.21 runs its AVX2
@@ -93,12 +95,22 @@ void blas_gemv(bool trans, std::size_t rows, std::size_t cols, T alpha, const T*
     cblas_dgemv(CblasRowMajor, op(trans), i(rows), i(cols), alpha, a, i(lda), x, i(incx), beta, y, i(incy));
 }
 
+/// Whether a product has one row (or one column) of C and runs as a matrix-vector product. gemm
+/// would copy the whole other operand into its packed panels on every call, which for one row costs
+/// as much as the arithmetic (half of a batch-1 decoding step); gemv reads it once, in place.
+bool is_gemv(std::size_t m, std::size_t n, std::size_t k) { return (m == 1 || n == 1) && k > 0; }
+
 template <class T>
 void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
-               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-  // A product with one row (or one column) of C is a matrix-vector product. gemm would copy the
-  // whole other operand into its packed panels on every call, which for one row costs as much as
-  // the arithmetic (half of a batch-1 decoding step); gemv reads it once, in place.
+               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (avx512_gemm() && !is_gemv(m, n, k))
+      return avx512_product({ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row}, nullptr);
+  }
+  if (row) {  // BLAS adds only beta C: C's rows start as `row`
+    for (std::size_t r = 0; r < m; ++r) std::copy(row, row + n, c + r * ldc);
+    beta = 1;
+  }
   if (m == 1 && k > 0) {  // c = op(B)^T a; B is stored k x n, or n x k when transposed
     const std::size_t inc_a = ta ? lda : 1;
     return tb ? blas_gemv(false, n, k, alpha, b, ldb, a, inc_a, beta, c, 1)
@@ -109,10 +121,9 @@ void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T 
     return ta ? blas_gemv(true, k, m, alpha, a, lda, b, inc_b, beta, c, ldc)
               : blas_gemv(false, m, k, alpha, a, lda, b, inc_b, beta, c, ldc);
   }
-  if constexpr (std::is_same_v<T, float>) {
-    if (avx512_gemm()) return avx512_product({ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, nullptr);
+  if constexpr (std::is_same_v<T, float>)
     cblas_sgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
-  } else
+  else
     cblas_dgemm(CblasRowMajor, op(ta), op(tb), i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
 }
 
@@ -150,7 +161,7 @@ Cut cut(std::size_t m, std::size_t n, std::size_t k) {
   // op(B) is packed once), and by columns while each block keeps two panels: a block then packs
   // only its own columns of op(B), where blocks of rows would each pack all of it (op(A) is read in
   // place either way). A product with one row or column is a gemv, cut by its shape as below.
-  if (avx512_gemm() && m > 1 && n > 1) {
+  if (avx512_gemm() && !is_gemv(m, n, k)) {
     const std::size_t threads = std::min(blocks, static_cast<std::size_t>(get_num_threads()));
     const bool by_columns = threads > 1 && n / threads >= kMinColumnsPerBlock;
     return {threads, !by_columns, by_columns ? kColumnAlign : kBlockAlign};
@@ -163,18 +174,34 @@ Cut cut(std::size_t m, std::size_t n, std::size_t k) {
 
 template <class T>
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
-          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row) {
   if (m == 0 || n == 0) return;
   const auto [blocks, by_rows, align] = cut<T>(m, n, k);
-  if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row);
   const std::size_t extent = by_rows ? m : n;
   const std::size_t block = aligned_block(extent, blocks, align);
   parallel_tasks((extent + block - 1) / block, [&](std::size_t part) {
     const std::size_t begin = part * block, size = std::min(block, extent - begin);
     if (by_rows)
-      blas_gemm(ta, tb, size, n, k, alpha, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc);
+      blas_gemm(ta, tb, size, n, k, alpha, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc,
+                row);
     else
-      blas_gemm(ta, tb, m, size, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
+      blas_gemm(ta, tb, m, size, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc,
+                row ? row + begin : nullptr);
+  });
+}
+
+template <class T>
+void add_column_sums(std::size_t rows, std::size_t cols, const T* x, std::size_t ld, T* sums) {
+  // A pass over all of dY, run on the one thread while the other waited (2% of a 2-thread W1 step):
+  // split by columns, each piece a run of whole vectors.
+  const bool split = rows * cols >= kMinFloatsPerColumnSplit && cols >= 2 * kColumnAlign && !in_parallel_task();
+  const std::size_t pieces = split ? std::min<std::size_t>(kMaxPieces, get_num_threads()) : 1;
+  const std::size_t width = aligned_block(cols, pieces, kColumnAlign);
+  parallel_tasks((cols + width - 1) / width, [&](std::size_t part) {
+    const std::size_t begin = part * width, end = std::min(cols, begin + width);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = begin; j < end; ++j) sums[j] += x[r * ld + j];
   });
 }
 
@@ -191,7 +218,7 @@ PackedB<T>::PackedB(bool trans_b_, std::size_t k_, std::size_t n_, const T* b_, 
 
 template <class T>
 void gemm_packed(bool ta, std::size_t m, T alpha, const T* a, std::size_t lda, const PackedB<T>& b, T beta, T* c,
-                 std::size_t ldc) {
+                 std::size_t ldc, const T* row) {
   // The panels serve every product but a gemv (m = 1), which runs as gemm. One that gemm would
   // split is split by rows here, every piece reading the same panels. (The kernel sums each element
   // the same way wherever it sits: the same bits.)
@@ -201,13 +228,13 @@ void gemm_packed(bool ta, std::size_t m, T alpha, const T* a, std::size_t lda, c
       parallel_tasks((m + rows - 1) / rows, [&](std::size_t part) {
         const std::size_t begin = part * rows, size = std::min(rows, m - begin);
         avx512_product({ta, b.trans_b, size, b.n, b.k, alpha, ta ? a + begin : a + begin * lda, lda, nullptr, 0, beta,
-                        c + begin * ldc, ldc},
+                        c + begin * ldc, ldc, row},
                        b.panels.data());
       });
       return;
     }
   }
-  gemm<T>(ta, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc);
+  gemm<T>(ta, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc, row);
 }
 
 namespace {
@@ -246,12 +273,14 @@ template std::shared_ptr<const PackedB<double>> reused_packing<double>(const Ten
 template struct PackedB<float>;
 template struct PackedB<double>;
 template void gemm_packed<float>(bool, std::size_t, float, const float*, std::size_t, const PackedB<float>&, float,
-                                 float*, std::size_t);
+                                 float*, std::size_t, const float*);
 template void gemm_packed<double>(bool, std::size_t, double, const double*, std::size_t, const PackedB<double>&,
-                                  double, double*, std::size_t);
+                                  double, double*, std::size_t, const double*);
+template void add_column_sums<float>(std::size_t, std::size_t, const float*, std::size_t, float*);
+template void add_column_sums<double>(std::size_t, std::size_t, const double*, std::size_t, double*);
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
-                          const float*, std::size_t, float, float*, std::size_t);
+                          const float*, std::size_t, float, float*, std::size_t, const float*);
 template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
-                           const double*, std::size_t, double, double*, std::size_t);
+                           const double*, std::size_t, double, double*, std::size_t, const double*);
 
 }  // namespace tg::detail

@@ -12,10 +12,18 @@
 namespace tg::detail {
 
 /// C = alpha * op(A) op(B) + beta * C, row-major; op(X) = X^T when trans_x. op(A) is m x k,
-/// op(B) is k x n, C is m x n; lda/ldb/ldc are the row strides of A, B, C as stored.
+/// op(B) is k x n, C is m x n; lda/ldb/ldc are the row strides of A, B, C as stored. With a `row`
+/// (n values, a bias), C = alpha * op(A) op(B) + row in every row, beta unused: the bits of `row`
+/// copied into C with beta = 1, without the pass that copies it (the AVX-512 GEMM adds it as it stores).
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
-          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc);
+          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row = nullptr);
+
+/// sums[j] += x[0, j] + x[1, j] + ... + x[rows - 1, j] for j < cols, x row-major with row stride ld
+/// (a bias gradient: the column sums of dY). Each column is summed over the rows in order, so the
+/// bits are the same however the columns are shared among the threads.
+template <class T>
+void add_column_sums(std::size_t rows, std::size_t cols, const T* x, std::size_t ld, T* sums);
 
 /// op(B) of many products with the same B, such as a recurrent weight at every step of a sequence:
 /// packed once here where float products run on tapegrad's AVX-512 GEMM, so that gemm_packed does
@@ -33,11 +41,11 @@ struct PackedB {
   std::vector<float, xsimd::aligned_allocator<float, 64>> panels;  // empty: a view
 };
 
-/// gemm(trans_a, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc), the same bits,
-/// reading the panels of `b` when it has them.
+/// gemm(trans_a, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc, row), the same
+/// bits, reading the panels of `b` when it has them.
 template <class T>
 void gemm_packed(bool trans_a, std::size_t m, T alpha, const T* a, std::size_t lda, const PackedB<T>& b, T beta,
-                 T* c, std::size_t ldc);
+                 T* c, std::size_t ldc, const T* row = nullptr);
 
 /// While one is open on a thread, products there by a parameter (a tensor that requires grad) reuse
 /// one packing of it, made at its first product, instead of packing it again at every call. For

@@ -12,7 +12,7 @@
 // it starts rather than when it stores them.
 //
 // Each element of C is summed the same way whatever the shape around it: k in blocks of kGemmKc in
-// order, each block in one register from 0, then C = alpha * block + C (beta * C for the first). So
+// order, each block in one register from 0, then C = alpha * block + C (beta * C or a row for the first). So
 // a product split into row or column blocks gives the same bits as the whole.
 //
 // No function here may be inline or a template shared with baseline code (isa_symbols.cmake):
@@ -99,12 +99,13 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
   }
 }
 
-/// C[0:rows, 0:cols] = alpha * (A rows . B panel) + beta * C (C not read when beta is 0), where
-/// A's row r at depth k is a[r][k * k_stride], for a panel whose cols fit in V vectors: a product's
-/// last panel (n = 64 or 256 leaves 16 columns) does not pay for the zeros padding it to 48.
+/// C[0:rows, 0:cols] = alpha * (A rows . B panel) + beta * C (C not read when beta is 0), or + row
+/// in every row when `row` is not null, where A's row r at depth k is a[r][k * k_stride], for a
+/// panel whose cols fit in V vectors: a product's last panel (n = 64 or 256 leaves 16 columns) does
+/// not pay for the zeros padding it to 48.
 template <std::size_t V>
 void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const float* b, float* c, std::size_t ldc,
-          float alpha, float beta, std::size_t rows, std::size_t cols) {
+          float alpha, float beta, const float* row, std::size_t rows, std::size_t cols) {
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t v = 0; v < V; ++v) __builtin_prefetch(c + r * ldc + 16 * v, 1);  // prefetchw: it is written
   __m512 acc[kMr][V];
@@ -123,15 +124,20 @@ void tile(std::size_t kc, const float* const* a, std::size_t k_stride, const flo
       for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(x, bv[v], acc[r][v]);
     }
   }
-  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), one = _mm512_set1_ps(1.0f);
   for (std::size_t v = 0; v < V; ++v) {
     if (cols <= v * 16) break;
     const std::size_t n = cols - v * 16;
     const __mmask16 mask = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    const __m512 vr = row ? _mm512_maskz_loadu_ps(mask, row + v * 16) : _mm512_setzero_ps();
     for (std::size_t r = 0; r < rows; ++r) {
       float* p = c + r * ldc + v * 16;
-      const __m512 out = beta == 0.0f ? _mm512_mul_ps(va, acc[r][v])
-                                      : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, p), _mm512_mul_ps(va, acc[r][v]));
+      const __m512 product = _mm512_mul_ps(va, acc[r][v]);
+      // (row + product as 1 * row + product: a plain add of a product would be contracted into an
+      // FMA, rounding alpha * acc + row once where row copied into C, beta = 1, rounds twice.)
+      const __m512 out = row            ? _mm512_fmadd_ps(one, vr, product)
+                         : beta == 0.0f ? product
+                                        : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, p), product);
       _mm512_mask_storeu_ps(p, mask, out);
     }
   }
@@ -150,9 +156,10 @@ void sgemm_avx512_pack_b(const GemmOperands& g, float* out) {
 }
 
 void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_buffer) {
-  if (g.k == 0) {  // C = beta * C (not read when beta is 0)
+  if (g.k == 0) {  // C = row, or beta * C (not read when beta is 0)
     for (std::size_t i = 0; i < g.m; ++i)
-      for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.beta == 0.0f ? 0.0f : g.beta * g.c[i * g.ldc + j];
+      for (std::size_t j = 0; j < g.n; ++j)
+        g.c[i * g.ldc + j] = g.row ? g.row[j] : g.beta == 0.0f ? 0.0f : g.beta * g.c[i * g.ldc + j];
     return;
   }
   // A tile's 8 rows of op(A) at depth k are a_rows[r][k * k_stride] (the last row stands in for
@@ -163,6 +170,7 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
       const std::size_t kc = g.k - k0 < kGemmKc ? g.k - k0 : kGemmKc;
       const float beta = k0 == 0 ? g.beta : 1.0f;
+      const float* row = k0 == 0 && g.row ? g.row + j0 : nullptr;
       const float* b_panels = pack_b_buffer;
       if (packed_b)
         b_panels = packed_b + packed_block_offset(g, k0, j0, nc);
@@ -189,7 +197,8 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
         for (std::size_t jr = 0; jr < nc; jr += kNr) {
           const std::size_t cols = nc - jr < kNr ? nc - jr : kNr;
           auto* panel = cols > 32 ? tile<3> : cols > 16 ? tile<2> : tile<1>;
-          panel(kc, a_rows, k_stride, b_panels + jr * kc, g.c + i0 * g.ldc + j0 + jr, g.ldc, g.alpha, beta, rows, cols);
+          panel(kc, a_rows, k_stride, b_panels + jr * kc, g.c + i0 * g.ldc + j0 + jr, g.ldc, g.alpha, beta,
+                row ? row + jr : nullptr, rows, cols);
         }
       }
     }

@@ -12,7 +12,8 @@ namespace tg::detail {
 inline constexpr std::size_t kGemmKc = 256, kGemmNc = 480, kGemmNcLast = kGemmNc + 48;
 inline constexpr std::size_t kGemmPackFloats = kGemmKc * kGemmNcLast;
 
-/// C = alpha op(A) op(B) + beta C, row-major, as detail::gemm; C is not read when beta is 0.
+/// C = alpha op(A) op(B) + beta C, row-major, as detail::gemm; C is not read when beta is 0. With a
+/// `row` (n floats), C = alpha op(A) op(B) + row in every row instead, and beta is not used.
 struct GemmOperands {
   bool trans_a, trans_b;
   std::size_t m, n, k;
@@ -24,6 +25,7 @@ struct GemmOperands {
   float beta;
   float* c;
   std::size_t ldc;
+  const float* row = nullptr;
 };
 
 /// The product, packing op(B) into pack_b_buffer as it goes, or reading its panels from packed_b

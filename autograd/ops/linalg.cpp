@@ -69,15 +69,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     Shape out_shape = sx;
     out_shape.back() = out;
     xt::xarray<T> y = xt::xarray<T>::from_shape(out_shape);
-    if (bias.defined()) {
-      const T* pb = bias.data<T>().data();
-      for (std::size_t r = 0; r < rows; ++r) std::copy(pb, pb + out, y.data() + r * out);
-    }
+    const T* b = bias.defined() ? bias.data<T>().data() : nullptr;  // added to every row by the product
     if (const auto packed = detail::reused_packing<T>(weight, true, in, out))  // a decoder's step, say
-      detail::gemm_packed<T>(false, rows, 1, x.data<T>().data(), in, *packed, bias.defined() ? 1 : 0, y.data(), out);
+      detail::gemm_packed<T>(false, rows, 1, x.data<T>().data(), in, *packed, 0, y.data(), out, b);
     else
-      gemm<T>(false, true, rows, out, in, 1, x.data<T>().data(), in, weight.data<T>().data(), in,
-              bias.defined() ? 1 : 0, y.data(), out);
+      gemm<T>(false, true, rows, out, in, 1, x.data<T>().data(), in, weight.data<T>().data(), in, 0, y.data(), out, b);
     auto backward = [rows, in, out](BackwardContext<T>& ctx) {
       const T* dy = ctx.grad().data();
       ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {
@@ -88,8 +84,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       });
       ctx.accumulate_into(2, [&](xt::xarray<T>& db, bool fresh) {  // skipped when there is no bias
         if (fresh) std::fill(db.begin(), db.end(), T(0));
-        for (std::size_t r = 0; r < rows; ++r)
-          for (std::size_t o = 0; o < out; ++o) db.data()[o] += dy[r * out + o];
+        detail::add_column_sums<T>(rows, out, dy, out, db.data());
       });
     };
     return record<T>("linear", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);

@@ -166,9 +166,7 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
     for (std::size_t first = 0; first < rows; first += kBlockRows) {
       const std::size_t m = std::min(kBlockRows, rows - first);
       const T* xb = px + first * in;
-      if (pb)
-        for (std::size_t r = 0; r < m; ++r) std::copy(pb, pb + classes, z.data() + r * classes);
-      gemm<T>(false, true, m, classes, in, 1, xb, in, pw, in, pb ? 1 : 0, z.data(), classes);
+      gemm<T>(false, true, m, classes, in, 1, xb, in, pw, in, 0, z.data(), classes, pb);  // + the bias in every row
       for_each_row(m, classes, [&](std::size_t r) {
         T* zr = z.data() + r * classes;
         const std::size_t row = first + r;
@@ -185,9 +183,7 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
       });
       if (want_dx) gemm<T>(false, false, m, in, classes, 1, z.data(), classes, pw, in, 0, dx.data() + first * in, in);
       if (want_dw) gemm<T>(true, false, classes, in, m, 1, z.data(), classes, xb, in, first ? 1 : 0, dw.data(), in);
-      if (want_db)
-        for (std::size_t r = 0; r < m; ++r)
-          for (std::size_t c = 0; c < classes; ++c) db.data()[c] += z[r * classes + c];
+      if (want_db) detail::add_column_sums<T>(m, classes, z.data(), classes, db.data());
     }
     T total = 0;
     for (T l : losses) total += l;  // in row order, on one thread

@@ -205,5 +205,59 @@ TEST(Blas, ReusedPackingsGiveTheSameBitsAndEndWithTheirScope) {
   }
 }
 
+// A bias row added by the product (C = op(A) op(B) + row in every row; the AVX-512 GEMM adds it as
+// it stores, BLAS after a copy) gives the bits of the row copied into C and beta = 1: on every
+// kernel, 1 and 2 threads, split and one-block products, a gemv, k = 0 and a packed op(B).
+TEST(Blas, ABiasRowAddedByTheProductGivesTheBitsOfTheRowCopiedIn) {
+  IsaGuard guard;
+  test::ThreadsGuard threads;
+  for (const std::string& isa : available_simd_isas())
+    for (int n_threads : {1, 2}) {
+      set_simd_isa(isa);
+      set_num_threads(n_threads);
+      for (const Product& p : {Product{1120, 2048, 64}, Product{70, 3000, 200}, Product{33, 529, 300},
+                               Product{1, 300, 40}, Product{9, 49, 0}})
+        for (bool tb : {false, true}) {
+          const auto a = random_values<float>(p.m * p.k, 1), b = random_values<float>(p.k * p.n, 2);
+          const auto row = random_values<float>(p.n, 3);
+          const std::size_t ldb = tb ? p.k : p.n;
+          std::vector<float> expected(p.m * p.n);
+          for (std::size_t r = 0; r < p.m; ++r) std::copy(row.begin(), row.end(), expected.begin() + r * p.n);
+          detail::gemm<float>(false, tb, p.m, p.n, p.k, 0.75f, a.data(), p.k, b.data(), ldb, 1.0f, expected.data(), p.n);
+          std::vector<float> c(p.m * p.n, std::numeric_limits<float>::quiet_NaN());  // not read
+          detail::gemm<float>(false, tb, p.m, p.n, p.k, 0.75f, a.data(), p.k, b.data(), ldb, 0.0f, c.data(), p.n,
+                              row.data());
+          EXPECT_EQ(std::memcmp(c.data(), expected.data(), c.size() * sizeof(float)), 0)
+              << isa << " " << n_threads << " threads " << p.m << "x" << p.n << "x" << p.k << " tb=" << tb;
+          const detail::PackedB<float> packed(tb, p.k, p.n, b.data(), ldb);
+          std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
+          detail::gemm_packed<float>(false, p.m, 0.75f, a.data(), p.k, packed, 0.0f, c.data(), p.n, row.data());
+          EXPECT_EQ(std::memcmp(c.data(), expected.data(), c.size() * sizeof(float)), 0)
+              << "packed: " << isa << " " << n_threads << " threads " << p.m << "x" << p.n << "x" << p.k;
+        }
+    }
+}
+
+// Bias gradients are column sums, split by columns over the threads: each column summed over the
+// rows in order, the bits of the plain loop on 1 and 2 threads, added to what the sums held.
+TEST(Blas, ColumnSumsAreTheRowOrderSumsOnAnyThreadCount) {
+  test::ThreadsGuard threads;
+  for (const Product& p : {Product{2048, 1024, 0}, Product{300, 47, 0}, Product{1, 5, 0}}) {
+    const std::size_t ld = p.n + 3;
+    const auto x = random_values<float>(p.m * ld, 1);
+    std::vector<float> expected = random_values<float>(p.n, 2);
+    const std::vector<float> start = expected;
+    for (std::size_t r = 0; r < p.m; ++r)
+      for (std::size_t j = 0; j < p.n; ++j) expected[j] += x[r * ld + j];
+    for (int n_threads : {1, 2}) {
+      set_num_threads(n_threads);
+      std::vector<float> sums = start;
+      detail::add_column_sums<float>(p.m, p.n, x.data(), ld, sums.data());
+      EXPECT_EQ(std::memcmp(sums.data(), expected.data(), sums.size() * sizeof(float)), 0)
+          << p.m << "x" << p.n << " on " << n_threads << " threads";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tg

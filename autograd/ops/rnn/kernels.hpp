@@ -66,10 +66,9 @@ template <class T>
 void recurrent_product(std::size_t n, std::size_t p, const T* in, std::size_t ld_in, const T* w, const T* b,
                        std::size_t row0, std::size_t rows, T* out, std::size_t ld_out,
                        const PackedB<T>* packed = nullptr) {
-  if (b)
-    for (std::size_t r = 0; r < n; ++r) std::copy(b + row0, b + row0 + rows, out + r * ld_out + row0);
-  if (packed) return gemm_packed<T>(false, n, 1, in, ld_in, *packed, b ? 1 : 0, out, ld_out);
-  gemm<T>(false, true, n, rows, p, 1, in, ld_in, w + row0 * p, p, b ? 1 : 0, out + row0, ld_out);
+  const T* bias = b ? b + row0 : nullptr;
+  if (packed) return gemm_packed<T>(false, n, 1, in, ld_in, *packed, 0, out, ld_out, bias);
+  gemm<T>(false, true, n, rows, p, 1, in, ld_in, w + row0 * p, p, 0, out + row0, ld_out, bias);
 }
 
 /// dh (fresh: =, else +=) dA[:, row0:row0+rows] W_hh[row0:row0+rows], dA with n rows of stride ld.
@@ -113,8 +112,7 @@ void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index,
   });
   ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {  // skipped without a bias
     if (fresh) std::fill(db.begin(), db.end(), T(0));
-    for (std::size_t r = 0; r < n; ++r)
-      for (std::size_t j = 0; j < ld; ++j) db.data()[j] += d_a[r * ld + j];
+    add_column_sums<T>(n, ld, d_a, ld, db.data());
   });
 }
 
