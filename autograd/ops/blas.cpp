@@ -161,7 +161,7 @@ Cut cut(std::size_t m, std::size_t n, std::size_t k) {
   // op(B) is packed once), and by columns while each block keeps two panels: a block then packs
   // only its own columns of op(B), where blocks of rows would each pack all of it (op(A) is read in
   // place either way). A product with one row or column is a gemv, cut by its shape as below.
-  if (avx512_gemm() && !is_gemv(m, n, k)) {
+  if (cut_keeps_bits<T>() && !is_gemv(m, n, k)) {
     const std::size_t threads = std::min(blocks, static_cast<std::size_t>(get_num_threads()));
     const bool by_columns = threads > 1 && n / threads >= kMinColumnsPerBlock;
     return {threads, !by_columns, by_columns ? kColumnAlign : kBlockAlign};
@@ -189,6 +189,15 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
       blas_gemm(ta, tb, m, size, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc,
                 row ? row + begin : nullptr);
   });
+}
+
+template <>
+bool cut_keeps_bits<float>() {
+  return avx512_gemm();
+}
+template <>
+bool cut_keeps_bits<double>() {
+  return false;
 }
 
 template <class T>

@@ -19,6 +19,12 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row = nullptr);
 
+/// Whether every product of T gives the same bits however it is cut into blocks of rows or columns:
+/// float products on tapegrad's AVX-512 GEMM do; BLAS's kernels do not (docs/design.md, Threads).
+/// Where they do, work is cut for the threads that will run it; elsewhere by its shape alone.
+template <class T>
+bool cut_keeps_bits();
+
 /// sums[j] += x[0, j] + x[1, j] + ... + x[rows - 1, j] for j < cols, x row-major with row stride ld
 /// (a bias gradient: the column sums of dY). Each column is summed over the rows in order, so the
 /// bits are the same however the columns are shared among the threads.

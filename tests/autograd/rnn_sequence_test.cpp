@@ -4,6 +4,7 @@
 // with clipping against its composition from basic ops.
 #include "support/support.hpp"
 
+#include <autograd/isa.hpp>
 #include <autograd/ops/rnn/recurrent.hpp>
 #include <autograd/threads.hpp>
 
@@ -429,27 +430,34 @@ TEST(ProjectedLstm, BadOperandsNameTheOp) {
 // Issue #12's shapes: 35 steps of 32 rows, 64 hidden units, float32, x projected inside the op. The
 // time loop runs as row ranges and the projection's products as blocks; both must be cut the same
 // way on 1 thread as on 2 and 4, or the per-step products sum in another order.
+// On every kernel: the AVX-512 GEMM (one thread runs the batch as one row range) and the baseline's
+// OpenBLAS (the row ranges are the shape's, on any thread count).
 TEST(RecurrentSequence, SameBitsOnOneTwoAndFourThreads) {
   test::ThreadsGuard guard;
+  const std::string isa_before = simd_isa();
   const Sizes z{.steps = 35, .batch = 32, .hidden = 64, .input = 32};
   std::vector<std::size_t> lengths(z.batch, z.steps);
   lengths[5] = 1, lengths[20] = 17;
-  for (Kind k : kKinds)
-    for (std::size_t directions : {1, 2}) {
-      SCOPED_TRACE(testing::Message() << name(k) << " directions=" << directions);
-      std::vector<Tensor> v = projected_inputs(k, directions, 1400, z);
-      for (Tensor& t : v) t = t.detach().to(kFloat32).requires_grad_();
-      std::vector<Tensor> first;
-      for (int threads : {1, 2, 4}) {
-        set_num_threads(threads);
-        Tensor out = projected_op(k, v, directions, lengths, false);
-        std::vector<Tensor> all = grads_of(out, test::random_input(out.shape(), 1401).detach().to(kFloat32), v);
-        all.push_back(out);
-        if (first.empty()) first = all;
-        for (std::size_t i = 0; i < all.size(); ++i)
-          EXPECT_TRUE(test::same_bits(all[i], first[i])) << "threads=" << threads << " result " << i;
+  for (const std::string& isa : {isa_before, std::string("sse2")}) {
+    set_simd_isa(isa);
+    for (Kind k : kKinds)
+      for (std::size_t directions : {1, 2}) {
+        SCOPED_TRACE(testing::Message() << name(k) << " directions=" << directions << " isa=" << isa);
+        std::vector<Tensor> v = projected_inputs(k, directions, 1400, z);
+        for (Tensor& t : v) t = t.detach().to(kFloat32).requires_grad_();
+        std::vector<Tensor> first;
+        for (int threads : {1, 2, 4}) {
+          set_num_threads(threads);
+          Tensor out = projected_op(k, v, directions, lengths, false);
+          std::vector<Tensor> all = grads_of(out, test::random_input(out.shape(), 1401).detach().to(kFloat32), v);
+          all.push_back(out);
+          if (first.empty()) first = all;
+          for (std::size_t i = 0; i < all.size(); ++i)
+            EXPECT_TRUE(test::same_bits(all[i], first[i])) << "threads=" << threads << " result " << i;
+        }
       }
-    }
+  }
+  set_simd_isa(isa_before);
 }
 
 }  // namespace

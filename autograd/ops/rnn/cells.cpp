@@ -30,7 +30,7 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
     xt::xarray<T> out = xt::xarray<T>::from_shape({s.n, s.h});
     const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = data_or_null<T>(bias_hh);
     const T* gx = gates_x.data<T>().data();
-    for_row_ranges(s.n, [&](Rows r) {
+    for_row_ranges<T>(s.n, [&](Rows r) {
       T* y = out.data() + r.begin * s.h;
       recurrent_product<T>(r.count(), s.p, hd + r.begin * s.p, s.p, w, b, 0, s.h, y, s.h);
       rnn_forward<T>(r.count() * s.h, gx + r.begin * s.h, y, relu);
@@ -39,7 +39,7 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
       xt::xarray<T> d_a = xt::xarray<T>::from_shape({s.n, s.h});
       rnn_backward<T>(d_a.size(), ctx.output().data(), ctx.grad().data(), d_a.data(), relu);
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
-        for_row_ranges(s.n, [&](Rows r) {
+        for_row_ranges<T>(s.n, [&](Rows r) {
           recurrent_input_grad<T>(r.count(), d_a.data() + r.begin * s.h, s.h, ctx.input(2).data(), s.p, 0, s.h,
                                   dh.data() + r.begin * s.p, fresh);
         });
@@ -69,7 +69,7 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
     xt::xarray<T> out = xt::xarray<T>::from_shape({2, s.n, H});
     const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = data_or_null<T>(bias_hh);
     const T *gx = gates_x.data<T>().data(), *cd = c.data<T>().data();
-    for_row_ranges(s.n, [&](Rows r) {
+    for_row_ranges<T>(s.n, [&](Rows r) {
       T* a = acts.data() + r.begin * G;
       recurrent_product<T>(r.count(), s.p, hd + r.begin * s.p, s.p, w, b, 0, G, a, G);
       lstm_forward<T>(r.count(), H, gx + r.begin * G, a, cd + r.begin * H, out.data() + r.begin * H,
@@ -80,14 +80,14 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
       const T* dy = ctx.grad().data();
       xt::xarray<T> d_a = xt::xarray<T>::from_shape({s.n, G});
       xt::xarray<T> dc_prev = xt::xarray<T>::from_shape({ctx.needs_grad(2) ? s.n : 0, H});
-      for_row_ranges(s.n, [&](Rows r) {
+      for_row_ranges<T>(s.n, [&](Rows r) {
         const std::size_t k = r.begin * H;
         lstm_backward<T>(r.count(), H, acts.data() + r.begin * G, ctx.input(2).data() + k,
                          ctx.output().data() + NH + k, dy + k, dy + NH + k, d_a.data() + r.begin * G,
                          dc_prev.size() ? dc_prev.data() + k : nullptr);
       });
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
-        for_row_ranges(s.n, [&](Rows r) {
+        for_row_ranges<T>(s.n, [&](Rows r) {
           recurrent_input_grad<T>(r.count(), d_a.data() + r.begin * G, G, ctx.input(3).data(), s.p, 0, G,
                                   dh.data() + r.begin * s.p, fresh);
         });
@@ -116,7 +116,7 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
     xt::xarray<T> out = xt::xarray<T>::from_shape({s.n, H});
     const T *hd = h.data<T>().data(), *w = weight_hh.data<T>().data(), *b = data_or_null<T>(bias_hh);
     const T* gx = gates_x.data<T>().data();
-    for_row_ranges(s.n, [&](Rows r) {
+    for_row_ranges<T>(s.n, [&](Rows r) {
       gru_forward<T>(r.count(), H, hd + r.begin * H, w, b, gx + r.begin * 3 * H, acts.data() + r.begin * 4 * H,
                      out.data() + r.begin * H, reset_after);
     });
@@ -132,12 +132,12 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
       auto row = [](xt::xarray<T>& buffer, std::size_t r, std::size_t width) {
         return buffer.size() ? buffer.data() + r * width : nullptr;
       };
-      for_row_ranges(s.n, [&](Rows r) {
+      for_row_ranges<T>(s.n, [&](Rows r) {
         gru_gate_grads<T>(r.count(), H, hp + r.begin * H, w, acts.data() + r.begin * 4 * H, dy + r.begin * H,
                           row(d_x, r.begin, 3 * H), row(d_gh, r.begin, 3 * H), row(d_rh, r.begin, H), reset_after);
       });
       ctx.accumulate_into(1, [&](xt::xarray<T>& dh, bool fresh) {
-        for_row_ranges(s.n, [&](Rows r) {
+        for_row_ranges<T>(s.n, [&](Rows r) {
           gru_state_grad<T>(r.count(), H, w, acts.data() + r.begin * 4 * H, dy + r.begin * H, row(d_x, r.begin, 3 * H),
                             row(d_gh, r.begin, 3 * H), row(d_rh, r.begin, H), dh.data() + r.begin * H, fresh,
                             reset_after);

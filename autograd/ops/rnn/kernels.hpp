@@ -35,16 +35,19 @@ struct Task {
 };
 
 /// The directions, each split into row ranges of at least 8 rows (thinner per-step products do not
-/// pay for the split), detail::kMaxPieces tasks in all. The cut depends on the shape only, never on
-/// the thread count, so the bits do not either; parallel_tasks runs the tasks in order on one thread.
+/// pay for the split), detail::kMaxPieces tasks in all. Where T's products give other bits on other
+/// rows around them (cut_keeps_bits), the cut depends on the shape only, never on the thread count,
+/// so the bits do not either: parallel_tasks runs the tasks in order on one thread. Where they do
+/// not, one thread runs one range per direction: one product per step over the whole batch.
+template <class T>
 std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch);
 
 /// body(rows) for row ranges that cover [0, n), at the same time on the cores the setting allows
-/// (parallel_tasks: each task's products stay on its core). The ranges depend on n only, so the
-/// results are the same bits on any thread count.
-template <class Body>
+/// (parallel_tasks: each task's products stay on its core). The results are the same bits on any
+/// thread count (split_into_tasks).
+template <class T, class Body>
 void for_row_ranges(std::size_t n, Body&& body) {
-  const std::vector<Task> tasks = split_into_tasks(1, n);
+  const std::vector<Task> tasks = split_into_tasks<T>(1, n);
   parallel_tasks(tasks.size(), [&](std::size_t i) { body(tasks[i].rows); });
 }
 

@@ -41,18 +41,25 @@ CellShape check_operands(const char* op, std::size_t gates, bool sequence, const
   return s;
 }
 
-// The row ranges depend on the shape only (detail::kMaxPieces tasks in all, each of at least 8 rows),
-// never on the thread count: a per-step product over 16 rows sums its elements in another order than
-// the same rows inside a product over 32, so 1 thread must run the ranges 2 threads run.
+// On BLAS the row ranges depend on the shape only (detail::kMaxPieces tasks in all, each of at least
+// 8 rows), never on the thread count: a per-step product over 16 rows sums its elements in another
+// order than the same rows inside a product over 32, so 1 thread must run the ranges 2 threads run.
+// The AVX-512 GEMM sums them alike, so one thread runs the whole batch as one range: each step's
+// product then reads W_hh once, not once per range (W1's LSTM layer step: 2.5% less time).
+template <class T>
 std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch) {
   constexpr std::size_t kMinRowsPerTask = 8;
   const std::size_t most = std::max<std::size_t>(batch / kMinRowsPerTask, 1);
-  const std::size_t parts = std::clamp<std::size_t>(detail::kMaxPieces / directions, 1, most);
+  const bool one_range = cut_keeps_bits<T>() && get_num_threads() < 2;
+  const std::size_t parts = one_range ? 1 : std::clamp<std::size_t>(detail::kMaxPieces / directions, 1, most);
   std::vector<Task> tasks;
   for (std::size_t d = 0; d < directions; ++d)
     for (std::size_t p = 0; p < parts; ++p) tasks.push_back({d, {batch * p / parts, batch * (p + 1) / parts}});
   return tasks;
 }
+
+template std::vector<Task> split_into_tasks<float>(std::size_t, std::size_t);
+template std::vector<Task> split_into_tasks<double>(std::size_t, std::size_t);
 
 }  // namespace detail::rnn
 

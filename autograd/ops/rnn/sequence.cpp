@@ -383,7 +383,7 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     d.c_clipped.resize(spec.cell_clip > 0 ? z.L * z.N * z.H : 0);
     d.h_clipped.resize(spec.proj_clip > 0 ? z.L * z.N * z.P : 0);
   }
-  const std::vector<Task> tasks = split_into_tasks(D, z.N);
+  const std::vector<Task> tasks = split_into_tasks<T>(D, z.N);
   for (std::size_t i = 0; i < D; ++i) {
     dirs[i].step = step_operands(spec, z, dirs[i], &ops[i].tensors.weights);
     take_reused_backward_operands<T>(spec, z, ops[i].tensors, dirs[i]);
