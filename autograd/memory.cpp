@@ -12,6 +12,7 @@ namespace {
 
 constexpr int kMmapThreshold = 32 << 20;  // glibc's upper limit on 64-bit systems
 constexpr int kTrimThreshold = 1 << 30;
+constexpr int kMaxFastChunk = 0;  // no fast bins (see tune_malloc)
 
 bool opted_out() {
   const char* choice = std::getenv("TAPEGRAD_MALLOC");
@@ -31,7 +32,13 @@ namespace detail {
 
 bool tune_malloc() {
 #if defined(__GLIBC__)
-  if (!opted_out()) tuned = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+  // Fast bins off: tensors' buffers come from posix_memalign (64-byte aligned), which splits
+  // chunks and, with fast bins in use, runs malloc_consolidate over them again and again; an op on
+  // a small tensor (W6) spent 7% of its time there and 19% less time in all without them. Small
+  // blocks still go through the per-thread cache first.
+  if (!opted_out())
+    tuned = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1 &&
+            mallopt(M_MXFAST, kMaxFastChunk) == 1;
 #endif
   return tuned;
 }

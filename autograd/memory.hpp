@@ -7,7 +7,7 @@
 // bench/). When the library loads, tapegrad therefore raises glibc's mmap threshold to its maximum
 // (32 MiB) and its trim threshold to 1 GiB: freed memory stays in the process for the next step.
 // Peak RSS does not grow, since what is kept is what the previous step used; it is just not returned
-// to the system until the process ends.
+// to the system until the process ends. It also turns glibc's fast bins off (memory.cpp says why).
 //
 // To keep glibc's own settings, set TAPEGRAD_MALLOC=system, or set any glibc.malloc tunable in
 // GLIBC_TUNABLES (tapegrad then assumes the settings are yours).
