@@ -34,8 +34,8 @@ bool tune_malloc() {
 #if defined(__GLIBC__)
   // Fast bins off: tensors' buffers come from posix_memalign (64-byte aligned), which splits
   // chunks and, with fast bins in use, runs malloc_consolidate over them again and again; an op on
-  // a small tensor (W6) spent 7% of its time there and 19% less time in all without them. Small
-  // blocks still go through the per-thread cache first.
+  // a small tensor (W6) spent 7% of its time there and takes a quarter less time without them
+  // (bench/RESULTS.md). Small blocks still go through the per-thread cache first.
   if (!opted_out())
     tuned = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1 &&
             mallopt(M_MXFAST, kMaxFastChunk) == 1;

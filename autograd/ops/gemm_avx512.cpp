@@ -99,6 +99,19 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
   }
 }
 
+/// Rows [i0, i0 + rows) of a transposed op(A) at depths [k0, k0 + kc), gathered k-major into
+/// out[k * kMr + r], the last row standing in for rows past m.
+void gather_transposed_a(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t i0, std::size_t rows,
+                         float* out) {
+  for (std::size_t k = 0; k < kc; ++k) {
+    const float* depth = g.a + (k0 + k) * g.lda + i0;  // the tile's rows at depth k0 + k, side by side
+    if (rows == kMr)
+      _mm256_store_ps(out + k * kMr, _mm256_loadu_ps(depth));
+    else
+      for (std::size_t r = 0; r < kMr; ++r) out[k * kMr + r] = depth[r < rows ? r : rows - 1];
+  }
+}
+
 /// C[0:rows, 0:cols] = alpha * (A rows . B panel) + beta * C (C not read when beta is 0), or + row
 /// in every row when `row` is not null, where A's row r at depth k is a[r][k * k_stride], for a
 /// panel whose cols fit in V vectors: a product's last panel (n = 64 or 256 leaves 16 columns) does
@@ -178,22 +191,11 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
         pack_b(g, k0, kc, j0, nc, pack_b_buffer);
       for (std::size_t i0 = 0; i0 < g.m; i0 += kMr) {
         const std::size_t rows = g.m - i0 < kMr ? g.m - i0 : kMr;
+        if (g.trans_a) gather_transposed_a(g, k0, kc, i0, rows, gathered);
+        const std::size_t k_stride = g.trans_a ? kMr : 1;
         const float* a_rows[kMr];
-        std::size_t k_stride = 1;
-        for (std::size_t r = 0; r < kMr; ++r) {
-          const std::size_t i = i0 + (r < rows ? r : rows - 1);
-          a_rows[r] = g.trans_a ? gathered + r : g.a + i * g.lda + k0;
-        }
-        if (g.trans_a) {
-          k_stride = kMr;
-          for (std::size_t k = 0; k < kc; ++k) {
-            const float* depth = g.a + (k0 + k) * g.lda + i0;
-            if (rows == kMr)
-              _mm256_store_ps(gathered + k * kMr, _mm256_loadu_ps(depth));
-            else
-              for (std::size_t r = 0; r < kMr; ++r) gathered[k * kMr + r] = depth[r < rows ? r : rows - 1];
-          }
-        }
+        for (std::size_t r = 0; r < kMr; ++r)
+          a_rows[r] = g.trans_a ? gathered + r : g.a + (i0 + (r < rows ? r : rows - 1)) * g.lda + k0;
         for (std::size_t jr = 0; jr < nc; jr += kNr) {
           const std::size_t cols = nc - jr < kNr ? nc - jr : kNr;
           auto* panel = cols > 32 ? tile<3> : cols > 16 ? tile<2> : tile<1>;

@@ -35,10 +35,10 @@ struct Task {
 };
 
 /// The directions, each split into row ranges of at least 8 rows (thinner per-step products do not
-/// pay for the split), detail::kMaxPieces tasks in all. Where T's products give other bits on other
-/// rows around them (cut_keeps_bits), the cut depends on the shape only, never on the thread count,
-/// so the bits do not either: parallel_tasks runs the tasks in order on one thread. Where they do
-/// not, one thread runs one range per direction: one product per step over the whole batch.
+/// pay for the split), detail::kMaxPieces tasks in all. Where T's products keep their bits however
+/// they are cut (cut_keeps_bits), one thread runs one range per direction: one product per step over
+/// the whole batch. Elsewhere the cut depends on the shape only, never on the thread count, so the
+/// bits do not either: parallel_tasks runs the tasks in order on one thread.
 template <class T>
 std::vector<Task> split_into_tasks(std::size_t directions, std::size_t batch);
 
