@@ -6,8 +6,10 @@
 // allocator takes its alignment from the flags of the file that includes it (16 bytes for SSE2, 32
 // for AVX2, 64 for AVX-512), which would make xt::xarray<T> a different type in a program built
 // with other -m flags than the library, and its buffers too little aligned for the library's loads.
-// tapegrad fixes it at 64 bytes for everyone. The CMake target exports the same definitions, so
-// the order of includes does not matter there; the static_assert below catches it elsewhere.
+// tapegrad fixes it at 64 bytes for everyone, with its own allocator (autograd/memory.hpp), which
+// must be declared before xtensor's headers name it: include tapegrad before any xtensor header in
+// a file that uses both. The static_assert below says so when the order is wrong.
+#include "autograd/memory.hpp"
 #ifndef XTENSOR_USE_XSIMD
 #define XTENSOR_USE_XSIMD
 #endif
@@ -15,7 +17,7 @@
 #define XTENSOR_DEFAULT_ALIGNMENT 64
 #endif
 #ifndef XTENSOR_DEFAULT_ALLOCATOR
-#define XTENSOR_DEFAULT_ALLOCATOR(T) xsimd::aligned_allocator<T, 64>
+#define XTENSOR_DEFAULT_ALLOCATOR(T) tg::BufferAllocator<T>
 #endif
 
 #include <xtensor/xadapt.hpp>
@@ -35,10 +37,10 @@
 
 #include <cstdint>
 
-static_assert(std::is_same_v<xt::xarray<float>::allocator_type, xsimd::aligned_allocator<float, 64>> &&
+static_assert(std::is_same_v<xt::xarray<float>::allocator_type, tg::BufferAllocator<float>> &&
                   XTENSOR_DEFAULT_ALIGNMENT == 64,
-              "tapegrad needs xtensor's arrays 64-byte aligned: include tapegrad before any xtensor header, "
-              "or compile with the definitions the tapegrad::tapegrad CMake target exports");
+              "tapegrad's arrays use tg::BufferAllocator (64-byte aligned blocks): include tapegrad's headers "
+              "before any xtensor header");
 
 namespace tg {
 

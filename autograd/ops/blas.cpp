@@ -5,7 +5,6 @@
 #include "autograd/threads.hpp"
 
 #include <cblas.h>
-#include <xsimd/memory/xsimd_aligned_allocator.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -53,7 +52,7 @@ bool avx512_gemm() {
 /// these are made and written together, one per thread, when the first product finds none free.
 class PackBuffers {
  public:
-  using Buffer = std::vector<float, xsimd::aligned_allocator<float, 64>>;
+  using Buffer = std::vector<float, tg::BufferAllocator<float>>;
   static constexpr std::size_t kFloats = kGemmPackFloats;
 
   Buffer take() {

@@ -1,9 +1,8 @@
 #pragma once
 // Row-major GEMM on contiguous buffers, for float and double: single-threaded cblas calls, large
 // products split over the threads of tg::set_num_threads (blas.cpp).
+#include "autograd/memory.hpp"
 #include "autograd/tensor.hpp"
-
-#include <xsimd/memory/xsimd_aligned_allocator.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -44,7 +43,7 @@ struct PackedB {
   std::size_t k = 0, n = 0;
   const T* b = nullptr;
   std::size_t ldb = 0;
-  std::vector<float, xsimd::aligned_allocator<float, 64>> panels;  // empty: a view
+  std::vector<float, tg::BufferAllocator<float>> panels;  // empty: a view
 };
 
 /// gemm(trans_a, b.trans_b, m, b.n, b.k, alpha, a, lda, b.b, b.ldb, beta, c, ldc, row), the same
