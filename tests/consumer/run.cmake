@@ -33,8 +33,11 @@ file(WRITE ${WORK_DIR}/src/CMakeLists.txt "${project}
 # Added by tests/consumer: arrays the user's program builds itself.
 add_executable(arrays arrays.cpp)
 target_link_libraries(arrays PRIVATE tapegrad::tapegrad)
+# Added by tests/consumer: must not compile (xtensor included before tapegrad); built on its own.
+add_executable(include_order EXCLUDE_FROM_ALL include_order.cpp)
+target_link_libraries(include_order PRIVATE tapegrad::tapegrad)
 ")
-file(COPY ${CONSUMER_DIR}/arrays.cpp DESTINATION ${WORK_DIR}/src)
+file(COPY ${CONSUMER_DIR}/arrays.cpp ${CONSUMER_DIR}/include_order.cpp DESTINATION ${WORK_DIR}/src)
 # The data-parallel program of "## Data-parallel training (MPI)", where the installed tapegrad has
 # tapegrad::distributed (built with MPI): compiled against it as a user would, not run (mpirun).
 if(EXISTS ${WORK_DIR}/prefix/include/tapegrad/distributed)
@@ -78,3 +81,10 @@ foreach(variant plain native)
     message(FATAL_ERROR "the README's training script (${variant}) saved no char_model.npz")
   endif()
 endforeach()
+
+# Including xtensor before tapegrad stops the build with a message that says what to do.
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build-plain --target include_order
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(NOT rc OR NOT out MATCHES "include tapegrad's headers before any xtensor header")
+  message(FATAL_ERROR "xtensor included before tapegrad did not stop at tapegrad's static_assert: ${rc}\n${out}")
+endif()
