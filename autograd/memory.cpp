@@ -77,17 +77,18 @@ bool malloc_tuned() { return tuned; }
 namespace detail {
 
 bool tune_malloc() {
+  const bool ours = !opted_out();
 #if defined(__GLIBC__)
   // Fast bins off: tensors' buffers come from posix_memalign (64-byte aligned), which splits
   // chunks and, with fast bins in use, runs malloc_consolidate over them again and again; an op on
   // a small tensor (W6) spent 7% of its time there and takes a quarter less time without them
   // (bench/RESULTS.md). Small objects from malloc still go through glibc's per-thread cache first;
   // small arrays through tapegrad's block cache (allocate_block).
-  if (!opted_out())
+  if (ours)
     tuned = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1 &&
             mallopt(M_MXFAST, kMaxFastChunk) == 1;
 #endif
-  cache_on.store(kCacheBuilt && !opted_out(), std::memory_order_relaxed);
+  cache_on.store(kCacheBuilt && ours, std::memory_order_relaxed);
   return tuned;
 }
 
