@@ -2,10 +2,10 @@
 // gate math of the cells (kernels.hpp). What makes it faster than L cell nodes: buffers allocated
 // once per sequence, no per-step nodes, and each weight gradient as one product over all L*N rows.
 //
-// The node has one output, so the op packs a direction's results into one flat buffer, outputs
-// (L, N, P), then h_n (N, P), then c_n (N, H) for an LSTM, one such segment per direction, and
-// hands them out as tensors of their own through `unpack` nodes (whose backward writes into the
-// segment's gradient). Flat, because a projected LSTM's h and c differ in width.
+// The node has one output, so the op packs a direction's results into one flat buffer, one
+// segment per direction (SequenceSize), and hands them out as tensors of their own through `unpack`
+// nodes (whose backward writes into the segment's gradient). Flat, because a projected LSTM's h and
+// c differ in width.
 #include "autograd/ops/common.hpp"
 #include "autograd/ops/rnn/kernels.hpp"
 #include "autograd/threads.hpp"
@@ -51,13 +51,20 @@ void zero_invalid_rows(T* x, std::size_t w, const std::vector<char>& valid) {
     if (!valid[b]) std::fill(x + b * w, x + (b + 1) * w, T(0));
 }
 
-/// The sizes every direction of one op shares, and where a direction's results sit in its segment.
+/// The sizes every direction of one op shares, and where a direction's results sit in its segment:
+/// h0 (N, P), the outputs (L, N, P), h0 again, h_n (N, P), and c_n (N, H) for an LSTM. With h0 on
+/// both sides of the outputs, the states entering the steps of an unpadded batch are one run of
+/// rows in place, h0 then y_0 .. y_{L-2} (in reverse: y_1 .. y_{L-1} then h0), which the backward
+/// multiplies by instead of copying them out (Direction::h_entering). The kept c' are laid out alike.
 struct SequenceSize {
   std::size_t L, N, H, P, G, A;  // steps, batch, hidden, h's width, gate width, activations kept per row
   bool lstm;
-  std::size_t h_n() const { return L * N * P; }
-  std::size_t c_n() const { return (L + 1) * N * P; }
-  std::size_t segment() const { return (L + 1) * N * P + (lstm ? N * H : 0); }
+  std::size_t outputs() const { return N * P; }
+  std::size_t h_n() const { return (L + 2) * N * P; }
+  std::size_t c_n() const { return (L + 3) * N * P; }
+  std::size_t segment() const { return (L + 3) * N * P + (lstm ? N * H : 0); }
+  /// Where the state entering step 0 of an unpadded batch sits, in rows of the segment (or of c_new).
+  std::size_t entering(bool reverse) const { return reverse ? 2 * N : 0; }
 };
 
 /// The weights that every step of a pass multiplies by, packed once per pass (kernels.hpp): W_hh,
@@ -78,10 +85,16 @@ struct Direction {
   bool reverse = false;
   std::size_t slot0 = 0;     // its first input slot
   bool projects_x = false;   // the op computed gates_x from x
-  xt::xarray<T> c_new, acts;  // c' before freezing, the gates: kept from forward to backward
+  // c' before freezing (c0, step 0 .. L-1, c0 again, as the segment's h), the gates: kept from
+  // forward to backward
+  xt::xarray<T> c_new, acts;
   xt::xarray<T> y_cell;       // a projected LSTM's o * tanh(c') before the projection: kept
   std::vector<char> c_clipped, h_clipped;  // where cell_clip and proj_clip bit: kept
-  xt::xarray<T> h_prev, c_prev;  // the state entering each step: rebuilt in backward, not kept
+  // The state entering each step, (L, N, P) and (L, N, H): in place in the segment and c_new for
+  // an unpadded batch, else rebuilt in backward into h_prev and c_prev (restore_entering_states).
+  const T* h_entering = nullptr;
+  const T* c_entering = nullptr;
+  xt::xarray<T> h_prev, c_prev;
   StepOperands<T> step;          // W_hh and W_hr packed for the per-step products of one pass
   // Under an open ReusePackedWeights, the backward's W_hh and W_hr and (when the op projects x)
   // W_ih packed as the backward reads them, taken from the packings kept there: every step of a
@@ -160,7 +173,7 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
   for (std::size_t k = 0; k < z.L; ++k) {
     const std::size_t t = d.reverse ? z.L - 1 - k : k;
     const std::size_t at = (t * N + row0) * P, at_c = (t * N + row0) * H;  // this step's first row
-    T* y = out + at;
+    T* y = out + z.outputs() + at;
     T* a = d.acts.data() + (t * N + row0) * A;
     const T* x = d.gx + (t * N + row0) * G;
     const std::size_t n_valid = valid_rows(lengths, t, rows, valid);
@@ -176,7 +189,7 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
         break;
       case Kind::Lstm: {
         T* y_cell = d.w_hr ? d.y_cell.data() + at_c : y;
-        T* c_new = d.c_new.data() + at_c;
+        T* c_new = d.c_new.data() + N * H + at_c;
         recurrent_product<T>(n, P, h, P, d.w, d.b, 0, G, a, G, d.step.w.get());
         lstm_forward<T>(n, H, x, a, c, y_cell, c_new);
         if (cell_clip > 0) {
@@ -202,10 +215,11 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
   }
 }
 
-/// Rebuilds, for the rows `rows`, the state that entered each step (h_prev, and c_prev for the
-/// LSTM), which the forward does not keep since it repeats the outputs: on a valid row it is the
-/// output (and c') of the step before in processing order, or h0 (c0) at the sequence's first step;
-/// on a padded row, whose gradient is exactly zero, h0 (c0) stands in.
+/// Rebuilds, for the rows `rows` of a padded batch, the state that entered each step (h_prev, and
+/// c_prev for the LSTM), which the forward does not keep apart since it repeats the outputs: on a
+/// valid row it is the output (and c') of the step before in processing order, or h0 (c0) at the
+/// sequence's first step; on a padded row, whose gradient is exactly zero, h0 (c0) stands in.
+/// (Unpadded, these are the rows the segment holds in place: SequenceSize.)
 template <class T>
 void restore_entering_states(const SequenceSize& z, const std::vector<std::size_t>& lengths, Direction<T>& d,
                              const T* y_all, const T* h0, const T* c0, Rows rows) {
@@ -219,15 +233,15 @@ void restore_entering_states(const SequenceSize& z, const std::vector<std::size_
       const T* h = from_output ? y_all + (before * N + b) * P : h0 + b * P;
       std::copy(h, h + P, d.h_prev.data() + (t * N + b) * P);
       if (!z.lstm) continue;
-      const T* c = from_output ? d.c_new.data() + (before * N + b) * H : c0 + b * H;
+      const T* c = from_output ? d.c_new.data() + ((before + 1) * N + b) * H : c0 + b * H;
       std::copy(c, c + H, d.c_prev.data() + (t * N + b) * H);
     }
 }
 
 // Backward over the rows `rows`, in reverse: dh' = dout_t + dh on valid rows (0 elsewhere); an
 // LSTM's projection and clipping give dy; the cell kernels give dA_t and dh_prev = dA_t W (+ the
-// GRU's direct terms), dc_prev; frozen rows pass dh, dc through unchanged. `g` and `y_all` are this
-// direction's segments of the gradient and the output; `r` holds the whole direction's gradients,
+// GRU's direct terms), dc_prev; frozen rows pass dh, dc through unchanged. `g` is this direction's
+// segment of the gradient, `y_all` its outputs (L, N, P); `r` holds the whole direction's gradients,
 // of which this call fills its rows. The weight gradients are left to accumulate_direction, which
 // computes them from all L*N rows at once.
 template <class T>
@@ -238,6 +252,7 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
   const std::size_t N = z.N, H = z.H, P = z.P, G = z.G, A = z.A, n = rows.count(), row0 = rows.begin;
   T* dh = r.dh.data() + row0 * P;
   T* dc = z.lstm ? r.dc.data() + row0 * H : nullptr;
+  const T* g_y = g + z.outputs();
   std::copy(g + z.h_n() + row0 * P, g + z.h_n() + (row0 + n) * P, dh);
   if (z.lstm) std::copy(g + z.c_n() + row0 * H, g + z.c_n() + (row0 + n) * H, dc);
   std::vector<T> dy(n * P), dc_in(z.lstm ? n * H : 0), dh_new(n * P), dc_new(z.lstm ? n * H : 0),
@@ -256,11 +271,11 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
       continue;
     }
     for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0, q = i * P; j < P; ++j, ++q) dy[q] = valid[i] ? g[at + q] + dh[q] : T(0);
+      for (std::size_t j = 0, q = i * P; j < P; ++j, ++q) dy[q] = valid[i] ? g_y[at + q] + dh[q] : T(0);
     if (z.lstm)
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0, q = i * H; j < H; ++j, ++q) dc_in[q] = valid[i] ? dc[q] : T(0);
-    const T* hp = d.h_prev.data() + at;
+    const T* hp = d.h_entering + at;
     const T* a = d.acts.data() + (t * N + row0) * A;
     switch (spec.kind) {
       case Kind::Rnn:
@@ -276,7 +291,7 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
           detail::gemm_packed<T>(false, n, 1, dy.data(), P, *d.step.w_hr, 0, dy_cell.data(), H);
           d_y = dy_cell.data();
         }
-        lstm_backward<T>(n, H, a, d.c_prev.data() + at_c, d.c_new.data() + at_c, d_y, dc_in.data(), dx,
+        lstm_backward<T>(n, H, a, d.c_entering + at_c, d.c_new.data() + N * H + at_c, d_y, dc_in.data(), dx,
                          dc_new.data());
         if (spec.cell_clip > 0)  // a clamped c' passes no gradient to i, f, g and c
           for (std::size_t i = 0; i < n; ++i)
@@ -314,13 +329,16 @@ void accumulate_direction(const CellSpec& spec, const SequenceSize& z, const Bac
   const bool gru_after = spec.kind == Kind::Gru && spec.reset_after;
   auto slot = [&](Slot s) { return d.slot0 + s; };
   const std::size_t H = z.H, P = z.P, G = z.G, rows = z.L * z.N;
-  const T* h_all = d.h_prev.data();
+  const T* h_all = d.h_entering;
+  // db_hh's sums of dA, which db_ih shares unless the reset_after GRU's d (h W^T + b) differs from dA
+  std::vector<T> d_a_sums;
   if (gru_paper)
-    accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, H,
-                               {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}});
+    d_a_sums = accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, H,
+                                          {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}});
+  else if (gru_after)
+    accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_gh.data(), G, P, {{0, G, h_all, P}});
   else
-    accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, gru_after ? r.d_gh.data() : r.d_x.data(), G, P,
-                               {{0, G, h_all, P}});
+    d_a_sums = accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, P, {{0, G, h_all, P}});
   if (d.w_hr)
     ctx.accumulate_into(slot(WeightHr), [&](xt::xarray<T>& dw, bool fresh) {
       detail::gemm<T>(true, false, P, H, rows, 1, r.d_h.data(), P, d.y_cell.data(), H, fresh ? 0 : 1, dw.data(), H);
@@ -339,7 +357,8 @@ void accumulate_direction(const CellSpec& spec, const SequenceSize& z, const Bac
     detail::gemm<T>(false, false, rows, I, G, 1, r.d_x.data(), G, ctx.input(slot(WeightIh)).data(), I,
                     fresh ? 0 : 1, dx.data(), I);
   });
-  accumulate_weight_grads<T>(ctx, slot(WeightIh), rows, r.d_x.data(), G, I, {{0, G, ctx.input(slot(X)).data(), I}});
+  accumulate_weight_grads<T>(ctx, slot(WeightIh), rows, r.d_x.data(), G, I, {{0, G, ctx.input(slot(X)).data(), I}},
+                             d_a_sums);
 }
 
 /// The operands of one direction, as given, and whether it runs in reverse; `gates` is gates_x as
@@ -372,12 +391,17 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     d.reverse = o.reverse;
     d.slot0 = inputs.size();
     d.projects_x = v.x.defined();
-    T* h = out.data() + (dirs.size() - 1) * segment + z.h_n();
-    std::copy(v.h0.data<T>().data(), v.h0.data<T>().data() + z.N * z.P, h);
-    if (z.lstm) std::copy(v.c0.data<T>().data(), v.c0.data<T>().data() + z.N * z.H, h + z.N * z.P);
+    d.c_new = xt::xarray<T>::from_shape({z.lstm ? z.L + 2 : 0, z.N, z.H});
+    T* seg = out.data() + (dirs.size() - 1) * segment;
+    const T* h0 = v.h0.data<T>().data();
+    for (T* to : {seg, seg + z.outputs() + z.L * z.N * z.P, seg + z.h_n()}) std::copy(h0, h0 + z.N * z.P, to);
+    if (z.lstm) {
+      const T* c0 = v.c0.data<T>().data();
+      for (T* to : {d.c_new.data(), d.c_new.data() + (z.L + 1) * z.N * z.H, seg + z.c_n()})
+        std::copy(c0, c0 + z.N * z.H, to);
+    }
     inputs.insert(inputs.end(), {d.projects_x ? v.x : v.gates_x, v.h0, v.c0, w.weight_ih, w.bias_ih, w.weight_hh,
                                  w.bias_hh, w.weight_hr});
-    d.c_new = xt::xarray<T>::from_shape({z.lstm ? z.L : 0, z.N, z.H});
     d.acts = xt::xarray<T>::from_shape({z.A > 0 ? z.L : 0, z.N, z.A});
     d.y_cell = xt::xarray<T>::from_shape({d.w_hr ? z.L : 0, z.N, z.H});
     d.c_clipped.resize(spec.cell_clip > 0 ? z.L * z.N * z.H : 0);
@@ -396,9 +420,17 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
 
   auto backward = [=, dirs = std::move(dirs)](BackwardContext<T>& ctx) mutable {
     const bool gru_after = spec.kind == Kind::Gru && spec.reset_after;
-    for (Direction<T>& d : dirs) {
-      d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.P});
-      d.c_prev = xt::xarray<T>::from_shape({z.lstm ? z.L : 0, z.N, z.H});
+    for (std::size_t i = 0; i < D; ++i) {
+      Direction<T>& d = dirs[i];
+      if (lengths.empty()) {
+        d.h_entering = ctx.output().data() + i * segment + z.entering(d.reverse) * z.P;
+        d.c_entering = d.c_new.data() + z.entering(d.reverse) * z.H;
+      } else {
+        d.h_prev = xt::xarray<T>::from_shape({z.L, z.N, z.P});
+        d.c_prev = xt::xarray<T>::from_shape({z.lstm ? z.L : 0, z.N, z.H});
+        d.h_entering = d.h_prev.data();
+        d.c_entering = d.c_prev.data();
+      }
       d.step = d.reused_backward.w ? d.reused_backward : step_operands<T>(spec, z, d, nullptr);
     }
     std::vector<DirectionGrads<T>> grads(D);
@@ -413,9 +445,10 @@ Tensor run_sequences(const char* op, const CellSpec& spec, const SequenceSize& z
     parallel_tasks(tasks.size(), [&](std::size_t i) {
       const Task& task = tasks[i];
       Direction<T>& d = dirs[task.direction];
-      const T* y_all = ctx.output().data() + task.direction * segment;
-      restore_entering_states<T>(z, lengths, d, y_all, ctx.input(d.slot0 + H0).data(),
-                                 z.lstm ? ctx.input(d.slot0 + C0).data() : nullptr, task.rows);
+      const T* y_all = ctx.output().data() + task.direction * segment + z.outputs();
+      if (!lengths.empty())
+        restore_entering_states<T>(z, lengths, d, y_all, ctx.input(d.slot0 + H0).data(),
+                                   z.lstm ? ctx.input(d.slot0 + C0).data() : nullptr, task.rows);
       backward_rows<T>(spec, z, lengths, d, ctx.grad().data() + task.direction * segment, y_all,
                        grads[task.direction], task.rows);
     });
@@ -438,9 +471,12 @@ Tensor unpack(const Tensor& packed, std::size_t offset, const Shape& shape) {
     std::copy(from, from + piece.size(), piece.data());
     return record<T>("unpack", std::move(piece), {packed}, [offset](BackwardContext<T>& ctx) {
       ctx.accumulate_into(0, [&](xt::xarray<T>& d_packed, bool fresh) {
-        if (fresh) std::fill(d_packed.begin(), d_packed.end(), T(0));
         const xt::xarray<T>& g = ctx.grad();
-        std::transform(g.begin(), g.end(), d_packed.begin() + offset, d_packed.begin() + offset, std::plus<T>());
+        T* piece = d_packed.data() + offset;
+        if (!fresh) return void(std::transform(g.begin(), g.end(), piece, piece, std::plus<T>()));
+        std::fill(d_packed.data(), piece, T(0));  // the first piece back: the rest are zero until theirs come
+        std::fill(piece + g.size(), d_packed.data() + d_packed.size(), T(0));
+        std::transform(g.begin(), g.end(), piece, [](T v) { return T(0) + v; });  // as if added to zeros: -0 is +0
       });
     }, OutputUse::NotRead);
   });
@@ -448,7 +484,7 @@ Tensor unpack(const Tensor& packed, std::size_t offset, const Shape& shape) {
 
 SequenceOutput unpack_direction(const Tensor& packed, const SequenceSize& z, std::size_t direction) {
   const std::size_t at = direction * z.segment();
-  return {unpack(packed, at, {z.L, z.N, z.P}), unpack(packed, at + z.h_n(), {z.N, z.P}),
+  return {unpack(packed, at + z.outputs(), {z.L, z.N, z.P}), unpack(packed, at + z.h_n(), {z.N, z.P}),
           z.lstm ? unpack(packed, at + z.c_n(), {z.N, z.H}) : Tensor()};
 }
 
