@@ -161,18 +161,23 @@ void clip_values(std::size_t n, T* x, T clip, char* clipped) {
 // Forward over the rows `rows`, per step t (in processing order): a = gx_t + h W^T + b; gates and
 // state as in the cells (an LSTM's clipping and projection after them); y_t = h' on valid rows, 0
 // elsewhere; the state moves to (h', c') on valid rows only. `out` is this direction's segment,
-// its h0 (and c0) already in the h_n (and c_n) places, where the running state lives.
+// h0 (and c0) already in its places. The state entering a step is read where it is for an unpadded
+// batch (SequenceSize), the last one copied into h_n (and c_n) at the end; in a padded batch, the
+// running state lives in the h_n (and c_n) places.
 template <class T>
 void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector<std::size_t>& lengths,
                   Direction<T>& d, T* out, Rows rows) {
   const std::size_t N = z.N, H = z.H, P = z.P, G = z.G, A = z.A, n = rows.count(), row0 = rows.begin;
   const T cell_clip = T(spec.cell_clip), proj_clip = T(spec.proj_clip);
-  T* h = out + z.h_n() + row0 * P;
-  T* c = z.lstm ? out + z.c_n() + row0 * H : nullptr;
+  const bool in_place = lengths.empty();
+  T* h_n = out + z.h_n() + row0 * P;
+  T* c_n = z.lstm ? out + z.c_n() + row0 * H : nullptr;
   std::vector<char> valid;
   for (std::size_t k = 0; k < z.L; ++k) {
     const std::size_t t = d.reverse ? z.L - 1 - k : k;
     const std::size_t at = (t * N + row0) * P, at_c = (t * N + row0) * H;  // this step's first row
+    const T* h = in_place ? out + z.entering(d.reverse) * P + at : h_n;
+    const T* c = !z.lstm ? nullptr : in_place ? d.c_new.data() + z.entering(d.reverse) * H + at_c : c_n;
     T* y = out + z.outputs() + at;
     T* a = d.acts.data() + (t * N + row0) * A;
     const T* x = d.gx + (t * N + row0) * G;
@@ -203,15 +208,24 @@ void forward_rows(const CellSpec& spec, const SequenceSize& z, const std::vector
           detail::gemm_packed<T>(false, n, 1, y_cell, H, *d.step.w_hr, 0, y, P);
           if (proj_clip > 0) clip_values<T>(n * P, y, proj_clip, d.h_clipped.data() + at);
         }
-        copy_valid_rows<T>(c_new, c, H, valid, n_valid);
+        if (!in_place) copy_valid_rows<T>(c_new, c_n, H, valid, n_valid);
         break;
       }
       case Kind::Gru:
         gru_forward<T>(n, H, h, d.w, d.b, x, a, y, spec.reset_after, spec.reset_after ? d.step.w.get() : nullptr);
         break;
     }
-    copy_valid_rows<T>(y, h, P, valid, n_valid);
+    if (in_place) continue;
+    copy_valid_rows<T>(y, h_n, P, valid, n_valid);
     zero_invalid_rows<T>(y, P, valid);
+  }
+  if (!in_place) return;
+  const std::size_t last = d.reverse ? 0 : z.L - 1;  // the step processed last
+  const T* y_last = out + z.outputs() + (last * N + row0) * P;
+  std::copy(y_last, y_last + n * P, h_n);
+  if (z.lstm) {
+    const T* c_last = d.c_new.data() + ((last + 1) * N + row0) * H;
+    std::copy(c_last, c_last + n * H, c_n);
   }
 }
 
@@ -272,7 +286,12 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
     }
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0, q = i * P; j < P; ++j, ++q) dy[q] = valid[i] ? g_y[at + q] + dh[q] : T(0);
-    if (z.lstm)
+    // With every row valid, dh and dc are overwritten in place (each element of dc read before it
+    // is written); else through dh_new and dc_new, whose valid rows are copied back.
+    const bool all_valid = n_valid == n;
+    T* dh_to = all_valid ? dh : dh_new.data();
+    T* dc_to = all_valid ? dc : dc_new.data();
+    if (z.lstm && !all_valid)
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0, q = i * H; j < H; ++j, ++q) dc_in[q] = valid[i] ? dc[q] : T(0);
     const T* hp = d.h_entering + at;
@@ -291,14 +310,14 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
           detail::gemm_packed<T>(false, n, 1, dy.data(), P, *d.step.w_hr, 0, dy_cell.data(), H);
           d_y = dy_cell.data();
         }
-        lstm_backward<T>(n, H, a, d.c_entering + at_c, d.c_new.data() + N * H + at_c, d_y, dc_in.data(), dx,
-                         dc_new.data());
+        lstm_backward<T>(n, H, a, d.c_entering + at_c, d.c_new.data() + N * H + at_c, d_y,
+                         all_valid ? dc : dc_in.data(), dx, dc_to);
         if (spec.cell_clip > 0)  // a clamped c' passes no gradient to i, f, g and c
           for (std::size_t i = 0; i < n; ++i)
             for (std::size_t j = 0; j < H; ++j)
               if (d.c_clipped[at_c + i * H + j]) {
                 for (std::size_t gate = 0; gate < 3; ++gate) dx[i * G + gate * H + j] = T(0);
-                dc_new[i * H + j] = T(0);
+                dc_to[i * H + j] = T(0);
               }
         break;
       }
@@ -311,10 +330,10 @@ void backward_rows(const CellSpec& spec, const SequenceSize& z, const std::vecto
       if (dg) zero_invalid_rows<T>(dg, G, valid);
     }
     if (spec.kind == Kind::Gru)
-      gru_state_grad<T>(n, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_new.data(), true, spec.reset_after,
-                        d.step.w.get());
+      gru_state_grad<T>(n, H, d.w, a, dy.data(), dx, dg, d_rh.data(), dh_to, true, spec.reset_after, d.step.w.get());
     else
-      recurrent_input_grad<T>(n, dx, G, d.w, P, 0, G, dh_new.data(), true, d.step.w.get());
+      recurrent_input_grad<T>(n, dx, G, d.w, P, 0, G, dh_to, true, d.step.w.get());
+    if (all_valid) continue;
     copy_valid_rows<T>(dh_new.data(), dh, P, valid, n_valid);
     if (z.lstm) copy_valid_rows<T>(dc_new.data(), dc, H, valid, n_valid);
   }
