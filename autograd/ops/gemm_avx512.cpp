@@ -4,7 +4,10 @@
 // one 8 x 48 register tile, 24 accumulators of 16 floats: op(B) packed in 256 x 480 blocks of
 // 48-column panels, op(A) broadcast from where it is stored (packing it cost more than it saved:
 // 9% of a W1 step), except a transposed op(A), whose tile rows are gathered into 8 x 256 floats
-// first: read in place, each depth of the tile is a line of its own, lda apart.
+// first: read in place, each depth of the tile is a line of its own, lda apart. Four tiles are
+// gathered at once, each depth's 32 rows two whole lines, the next four's lines prefetched (the
+// weight gradients dA^T H of W1's layers: n = 64 took 0.75-0.8 of the time of one tile at once,
+// n = 256 0.95-1.0; more tiles at once crowd L1).
 //
 // With operands in cache the tile runs at the core's FMA peak; what a product loses is waiting for
 // memory. So the last block of columns takes a remainder narrower than a panel (n = 512 would
@@ -26,6 +29,9 @@ namespace tg::detail {
 namespace {
 
 constexpr std::size_t kMr = 8, kNr = 48;  // the register tile: rows of A by 3 vectors of B
+// A transposed op(A) is gathered this many tiles at a time: each depth's rows are then read as
+// 32 floats side by side, whole cache lines, rather than a line's half at a time.
+constexpr std::size_t kGatherTiles = 4;
 
 /// How many columns the block starting `left` columns before the end takes: kGemmNc, or all that
 /// are left when they fit in kGemmNcLast.
@@ -99,16 +105,25 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
   }
 }
 
-/// Rows [i0, i0 + rows) of a transposed op(A) at depths [k0, k0 + kc), gathered k-major into
-/// out[k * kMr + r], the last row standing in for rows past m.
+/// Rows [i0, i0 + rows) of a transposed op(A) at depths [k0, k0 + kc), up to kGatherTiles tiles of
+/// kMr rows, gathered k-major tile by tile into out[(t * kc + k) * kMr + r], the last row standing
+/// in for rows past m. A depth's rows of all the tiles are side by side in A, whole lines.
 void gather_transposed_a(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t i0, std::size_t rows,
                          float* out) {
   for (std::size_t k = 0; k < kc; ++k) {
-    const float* depth = g.a + (k0 + k) * g.lda + i0;  // the tile's rows at depth k0 + k, side by side
-    if (rows == kMr)
-      _mm256_store_ps(out + k * kMr, _mm256_loadu_ps(depth));
-    else
-      for (std::size_t r = 0; r < kMr; ++r) out[k * kMr + r] = depth[r < rows ? r : rows - 1];
+    const float* depth = g.a + (k0 + k) * g.lda + i0;  // the rows at depth k0 + k, side by side
+    if (i0 + rows < g.m) {  // the next chunk's two lines, fetched while this chunk's tiles run
+      __builtin_prefetch(depth + rows, 0, 2);
+      __builtin_prefetch(depth + rows + 16, 0, 2);
+    }
+    for (std::size_t r0 = 0, t = 0; r0 < rows; r0 += kMr, ++t) {
+      float* to = out + (t * kc + k) * kMr;
+      const std::size_t left = rows - r0;
+      if (left >= kMr)
+        _mm256_store_ps(to, _mm256_loadu_ps(depth + r0));
+      else
+        for (std::size_t r = 0; r < kMr; ++r) to[r] = depth[r0 + (r < left ? r : left - 1)];
+    }
   }
 }
 
@@ -177,7 +192,7 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
   }
   // A tile's 8 rows of op(A) at depth k are a_rows[r][k * k_stride] (the last row stands in for
   // rows past m, whose results are not stored): where they are stored, or gathered for a transposed A.
-  alignas(64) float gathered[kGemmKc * kMr];
+  alignas(64) float gathered[kGatherTiles * kGemmKc * kMr];
   for (std::size_t j0 = 0, nc = 0; j0 < g.n; j0 += nc) {
     nc = block_columns(g.n - j0);
     for (std::size_t k0 = 0; k0 < g.k; k0 += kGemmKc) {
@@ -191,11 +206,16 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
         pack_b(g, k0, kc, j0, nc, pack_b_buffer);
       for (std::size_t i0 = 0; i0 < g.m; i0 += kMr) {
         const std::size_t rows = g.m - i0 < kMr ? g.m - i0 : kMr;
-        if (g.trans_a) gather_transposed_a(g, k0, kc, i0, rows, gathered);
+        const std::size_t gathered_tile = i0 / kMr % kGatherTiles;  // where this tile sits in `gathered`
+        if (g.trans_a && gathered_tile == 0) {
+          const std::size_t left = g.m - i0, chunk = kGatherTiles * kMr;
+          gather_transposed_a(g, k0, kc, i0, left < chunk ? left : chunk, gathered);
+        }
         const std::size_t k_stride = g.trans_a ? kMr : 1;
         const float* a_rows[kMr];
         for (std::size_t r = 0; r < kMr; ++r)
-          a_rows[r] = g.trans_a ? gathered + r : g.a + (i0 + (r < rows ? r : rows - 1)) * g.lda + k0;
+          a_rows[r] = g.trans_a ? gathered + gathered_tile * kc * kMr + r
+                                : g.a + (i0 + (r < rows ? r : rows - 1)) * g.lda + k0;
         for (std::size_t jr = 0; jr < nc; jr += kNr) {
           const std::size_t cols = nc - jr < kNr ? nc - jr : kNr;
           auto* panel = cols > 32 ? tile<3> : cols > 16 ? tile<2> : tile<1>;

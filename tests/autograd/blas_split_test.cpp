@@ -131,13 +131,14 @@ struct IsaGuard {
 // else on OpenBLAS, which the baseline instruction set also chooses: both against the definition,
 // on shapes that end inside and just past its register tile (8 x 48) and its packed blocks of B
 // (480 columns, 256 deep; the last block takes up to 528 columns, so 528 is one block and 529 two),
-// and k = 0 (C = beta C). A transposed op(A) is gathered a tile at a time: 145 rows end inside one.
+// and k = 0 (C = beta C). A transposed op(A) is gathered four tiles (32 rows) at a time: 145 rows
+// end inside the fifth chunk's third tile, 40 rows one tile into the second chunk.
 TEST(Blas, FloatProductsMatchTheDefinitionOnEveryKernel) {
   IsaGuard guard;
   const auto products = {Product{7, 47, 3},     Product{8, 48, 256},  Product{9, 49, 257},
                          Product{145, 97, 40},  Product{17, 481, 31}, Product{10, 528, 20},
                          Product{11, 529, 20},  Product{9, 1010, 19}, Product{33, 150, 600},
-                         Product{5, 6, 0}};
+                         Product{40, 64, 300},  Product{5, 6, 0}};
   for (const std::string& isa : available_simd_isas()) {
     SCOPED_TRACE("instruction set " + isa + (isa == "sse2" ? " (OpenBLAS)" : ""));
     set_simd_isa(isa);
