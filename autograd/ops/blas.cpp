@@ -99,12 +99,13 @@ void blas_gemv(bool trans, std::size_t rows, std::size_t cols, T alpha, const T*
 /// as much as the arithmetic (half of a batch-1 decoding step); gemv reads it once, in place.
 bool is_gemv(std::size_t m, std::size_t n, std::size_t k) { return (m == 1 || n == 1) && k > 0; }
 
+/// One block of gemm; `a_sums` only on the AVX-512 GEMM with a transposed op(A) (gemm_blocks).
 template <class T>
 void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
-               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row) {
+               const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row, T* a_sums = nullptr) {
   if constexpr (std::is_same_v<T, float>) {
     if (avx512_gemm() && !is_gemv(m, n, k))
-      return avx512_product({ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row}, nullptr);
+      return avx512_product({ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row, a_sums}, nullptr);
   }
   if (row) {  // BLAS adds only beta C: C's rows start as `row`
     for (std::size_t r = 0; r < m; ++r) std::copy(row, row + n, c + r * ldc);
@@ -172,25 +173,44 @@ Cut cut(std::size_t m, std::size_t n, std::size_t k) {
   return {blocks, m >= n, kBlockAlign};
 }
 
-}  // namespace
-
+/// gemm, cut into blocks for the threads; with `a_sums` (a transposed op(A) on the AVX-512 GEMM),
+/// the block that reads each row of op(A) also adds its sum into a_sums (gemm_with_column_sums).
 template <class T>
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
-          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row) {
+void gemm_blocks(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+                 const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row, T* a_sums) {
   if (m == 0 || n == 0) return;
   const auto [blocks, by_rows, align] = cut<T>(m, n, k);
-  if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row);
+  if (blocks < 2) return blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row, a_sums);
   const std::size_t extent = by_rows ? m : n;
   const std::size_t block = aligned_block(extent, blocks, align);
   parallel_tasks((extent + block - 1) / block, [&](std::size_t part) {
     const std::size_t begin = part * block, size = std::min(block, extent - begin);
     if (by_rows)
       blas_gemm(ta, tb, size, n, k, alpha, ta ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc, ldc,
-                row);
-    else
+                row, a_sums ? a_sums + begin : nullptr);
+    else  // every block of columns reads all of op(A): the first sums it
       blas_gemm(ta, tb, m, size, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc,
-                row ? row + begin : nullptr);
+                row ? row + begin : nullptr, begin == 0 ? a_sums : nullptr);
   });
+}
+
+}  // namespace
+
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row) {
+  gemm_blocks<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, row, nullptr);
+}
+
+template <class T>
+void gemm_with_column_sums(bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, T* sums) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (avx512_gemm() && !is_gemv(m, n, k) && n > 0)
+      return gemm_blocks<T>(true, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr, sums);
+  }
+  gemm<T>(true, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  add_column_sums<T>(k, m, a, lda, sums);
 }
 
 template <>
@@ -291,6 +311,11 @@ template void add_column_sums<float>(std::size_t, std::size_t, const float*, std
 template void add_column_sums<double>(std::size_t, std::size_t, const double*, std::size_t, double*);
 template void gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,
                           const float*, std::size_t, float, float*, std::size_t, const float*);
+template void gemm_with_column_sums<float>(bool, std::size_t, std::size_t, std::size_t, float, const float*,
+                                           std::size_t, const float*, std::size_t, float, float*, std::size_t, float*);
+template void gemm_with_column_sums<double>(bool, std::size_t, std::size_t, std::size_t, double, const double*,
+                                            std::size_t, const double*, std::size_t, double, double*, std::size_t,
+                                            double*);
 template void gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
                            const double*, std::size_t, double, double*, std::size_t, const double*);
 

@@ -18,6 +18,13 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, const T* row = nullptr);
 
+/// gemm(true, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) and add_column_sums(k, m, a, lda, sums),
+/// the same bits, in one pass over A where the AVX-512 GEMM runs it (it adds A's columns up as it
+/// gathers them): a weight gradient dW = dA^T X with its bias's, db = the column sums of dA.
+template <class T>
+void gemm_with_column_sums(bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                           std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc, T* sums);
+
 /// Whether every product of T gives the same bits however it is cut into blocks of rows or columns:
 /// float products on tapegrad's AVX-512 GEMM do; BLAS's kernels do not (docs/design.md, Threads).
 /// Where they do, work is cut for the threads that will run it; elsewhere by its shape alone.

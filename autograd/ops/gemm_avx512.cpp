@@ -107,24 +107,31 @@ void pack_b(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t j
 
 /// Rows [i0, i0 + rows) of a transposed op(A) at depths [k0, k0 + kc), up to kGatherTiles tiles of
 /// kMr rows, gathered k-major tile by tile into out[(t * kc + k) * kMr + r], the last row standing
-/// in for rows past m. A depth's rows of all the tiles are side by side in A, whole lines.
+/// in for rows past m. A depth's rows of all the tiles are side by side in A, whole lines. With
+/// `sums`, sums[r] += each row's values at these depths, in order (g.a_sums's part for these rows).
 void gather_transposed_a(const GemmOperands& g, std::size_t k0, std::size_t kc, std::size_t i0, std::size_t rows,
-                         float* out) {
+                         float* out, float* sums) {
+  const std::size_t whole = rows / kMr;  // tiles of kMr rows; a last one of fewer rows is summed one by one
+  __m256 sum[kGatherTiles];
+  for (std::size_t t = 0; t < whole && sums; ++t) sum[t] = _mm256_loadu_ps(sums + t * kMr);
   for (std::size_t k = 0; k < kc; ++k) {
     const float* depth = g.a + (k0 + k) * g.lda + i0;  // the rows at depth k0 + k, side by side
     if (i0 + rows < g.m) {  // the next chunk's two lines, fetched while this chunk's tiles run
       __builtin_prefetch(depth + rows, 0, 2);
       __builtin_prefetch(depth + rows + 16, 0, 2);
     }
-    for (std::size_t r0 = 0, t = 0; r0 < rows; r0 += kMr, ++t) {
-      float* to = out + (t * kc + k) * kMr;
-      const std::size_t left = rows - r0;
-      if (left >= kMr)
-        _mm256_store_ps(to, _mm256_loadu_ps(depth + r0));
-      else
-        for (std::size_t r = 0; r < kMr; ++r) to[r] = depth[r0 + (r < left ? r : left - 1)];
+    for (std::size_t t = 0; t < whole; ++t) {
+      const __m256 v = _mm256_loadu_ps(depth + t * kMr);
+      _mm256_store_ps(out + (t * kc + k) * kMr, v);
+      if (sums) sum[t] = _mm256_add_ps(sum[t], v);
+    }
+    if (const std::size_t r0 = whole * kMr, left = rows - r0; left > 0) {
+      float* to = out + (whole * kc + k) * kMr;
+      for (std::size_t r = 0; r < kMr; ++r) to[r] = depth[r0 + (r < left ? r : left - 1)];
+      for (std::size_t r = 0; r < left && sums; ++r) sums[r0 + r] += depth[r0 + r];
     }
   }
+  for (std::size_t t = 0; t < whole && sums; ++t) _mm256_storeu_ps(sums + t * kMr, sum[t]);
 }
 
 /// C[0:rows, 0:cols] = alpha * (A rows . B panel) + beta * C (C not read when beta is 0), or + row
@@ -209,7 +216,8 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
         const std::size_t gathered_tile = i0 / kMr % kGatherTiles;  // where this tile sits in `gathered`
         if (g.trans_a && gathered_tile == 0) {
           const std::size_t left = g.m - i0, chunk = kGatherTiles * kMr;
-          gather_transposed_a(g, k0, kc, i0, left < chunk ? left : chunk, gathered);
+          float* sums = g.a_sums && j0 == 0 ? g.a_sums + i0 : nullptr;  // A's columns summed once, on the first pass
+          gather_transposed_a(g, k0, kc, i0, left < chunk ? left : chunk, gathered, sums);
         }
         const std::size_t k_stride = g.trans_a ? kMr : 1;
         const float* a_rows[kMr];

@@ -26,6 +26,7 @@ struct GemmOperands {
   float* c;
   std::size_t ldc;
   const float* row = nullptr;
+  float* a_sums = nullptr;  // trans_a only: a_sums[i] += op(A)[i][0] + ... + op(A)[i][k - 1], in order
 };
 
 /// The product, packing op(B) into pack_b_buffer as it goes, or reading its panels from packed_b

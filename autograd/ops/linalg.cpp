@@ -1,6 +1,7 @@
 // Matrix products on BLAS: matmul (2-D, batched 3-D, 3-D x 2-D) and the fused linear layer.
 #include "autograd/ops/blas.hpp"
 #include "autograd/ops/common.hpp"
+#include "autograd/ops/weight_grads.hpp"
 
 namespace tg {
 
@@ -79,13 +80,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       ctx.accumulate_into(0, [&](xt::xarray<T>& dx, bool fresh) {
         gemm<T>(false, false, rows, in, out, 1, dy, out, ctx.input(1).data(), in, fresh ? 0 : 1, dx.data(), in);
       });
-      ctx.accumulate_into(1, [&](xt::xarray<T>& dw, bool fresh) {
-        gemm<T>(true, false, out, in, rows, 1, dy, out, ctx.input(0).data(), in, fresh ? 0 : 1, dw.data(), in);
-      });
-      ctx.accumulate_into(2, [&](xt::xarray<T>& db, bool fresh) {  // skipped when there is no bias
-        if (fresh) std::fill(db.begin(), db.end(), T(0));
-        detail::add_column_sums<T>(rows, out, dy, out, db.data());
-      });
+      detail::accumulate_weight_grads<T>(ctx, 1, rows, dy, out, in, {{0, out, ctx.input(0).data(), in}});
     };
     return record<T>("linear", std::move(y), {x, weight, bias}, backward, OutputUse::NotRead);
   });

@@ -182,8 +182,13 @@ Tensor linear_cross_entropy(const Tensor& x, const Tensor& weight, const Tensor&
         zr[t] -= scale;
       });
       if (want_dx) gemm<T>(false, false, m, in, classes, 1, z.data(), classes, pw, in, 0, dx.data() + first * in, in);
-      if (want_dw) gemm<T>(true, false, classes, in, m, 1, z.data(), classes, xb, in, first ? 1 : 0, dw.data(), in);
-      if (want_db) detail::add_column_sums<T>(m, classes, z.data(), classes, db.data());
+      if (want_dw && want_db)  // db's column sums in the same pass over z
+        detail::gemm_with_column_sums<T>(false, classes, in, m, 1, z.data(), classes, xb, in, first ? 1 : 0, dw.data(),
+                                         in, db.data());
+      else if (want_dw)
+        gemm<T>(true, false, classes, in, m, 1, z.data(), classes, xb, in, first ? 1 : 0, dw.data(), in);
+      else if (want_db)
+        detail::add_column_sums<T>(m, classes, z.data(), classes, db.data());
     }
     T total = 0;
     for (T l : losses) total += l;  // in row order, on one thread

@@ -260,5 +260,36 @@ TEST(Blas, ColumnSumsAreTheRowOrderSumsOnAnyThreadCount) {
   }
 }
 
+// A weight gradient and its bias's from one pass over dY (gemm_with_column_sums): the bits of the
+// product and of add_column_sums apart, on every kernel and thread count, beta 0 and 1, sums that
+// held values before; shapes past the gather's chunks of 32 rows (m = 145, 40), split by rows
+// (m >= n) and by columns (n > m, where one block of columns adds the sums), and a gemv.
+TEST(Blas, ProductWithColumnSumsGivesTheBitsOfBothApart) {
+  test::ThreadsGuard threads;
+  IsaGuard isa_guard;
+  for (const std::string& isa : available_simd_isas())
+    for (const Product& p : {Product{145, 97, 300}, Product{40, 64, 600}, Product{1024, 64, 2048},
+                             Product{120, 700, 90}, Product{1, 30, 20}})
+      for (bool tb : {false, true})
+        for (float beta : {0.0f, 1.0f})
+          for (int n_threads : {1, 2}) {
+            SCOPED_TRACE(testing::Message() << isa << " " << p.m << "x" << p.n << "x" << p.k << " tb=" << tb
+                                            << " beta=" << beta << " threads=" << n_threads);
+            set_simd_isa(isa);
+            set_num_threads(n_threads);
+            const auto a = random_values<float>(p.k * p.m, 1), b = random_values<float>(p.k * p.n, 2);
+            const auto c0 = random_values<float>(p.m * p.n, 3), sums0 = random_values<float>(p.m, 4);
+            std::vector<float> c = c0, sums = sums0, c_apart = c0, sums_apart = sums0;
+            const std::size_t ldb = tb ? p.k : p.n;
+            detail::gemm_with_column_sums<float>(tb, p.m, p.n, p.k, 0.75f, a.data(), p.m, b.data(), ldb, beta,
+                                                 c.data(), p.n, sums.data());
+            detail::gemm<float>(true, tb, p.m, p.n, p.k, 0.75f, a.data(), p.m, b.data(), ldb, beta, c_apart.data(),
+                                p.n);
+            detail::add_column_sums<float>(p.k, p.m, a.data(), p.m, sums_apart.data());
+            EXPECT_EQ(std::memcmp(c.data(), c_apart.data(), c.size() * sizeof(float)), 0);
+            EXPECT_EQ(std::memcmp(sums.data(), sums_apart.data(), sums.size() * sizeof(float)), 0);
+          }
+}
+
 }  // namespace
 }  // namespace tg

@@ -44,7 +44,7 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
                                   dh.data() + r.begin * s.p, fresh);
         });
       });
-      accumulate_weight_grads<T>(ctx, 2, s.n, d_a.data(), s.h, s.p,
+      detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_a.data(), s.h, s.p,
                                  {{0, s.h, ctx.input(1).data(), s.p}});
       ctx.accumulate(0, std::move(d_a));
     };
@@ -92,7 +92,7 @@ Tensor lstm_cell(const Tensor& gates_x, const Tensor& h, const Tensor& c, const 
                                   dh.data() + r.begin * s.p, fresh);
         });
       });
-      accumulate_weight_grads<T>(ctx, 3, s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
+      detail::accumulate_weight_grads<T>(ctx, 3, s.n, d_a.data(), G, s.p, {{0, G, ctx.input(1).data(), s.p}});
       if (dc_prev.size()) ctx.accumulate(2, std::move(dc_prev));
       ctx.accumulate(0, std::move(d_a));
     };
@@ -144,9 +144,9 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
         });
       });
       if (reset_after)
-        accumulate_weight_grads<T>(ctx, 2, s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
+        detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
       else
-        accumulate_weight_grads<T>(ctx, 2, s.n, d_x.data(), 3 * H, H,
+        detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_x.data(), 3 * H, H,
                                    {{0, 2 * H, hp, H}, {2 * H, H, acts.data() + 3 * H, 4 * H}});
       ctx.accumulate(0, std::move(d_x));
     };

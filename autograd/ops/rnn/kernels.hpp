@@ -7,11 +7,11 @@
 #include "autograd/ops/blas.hpp"
 #include "autograd/ops/isa/table.hpp"
 #include "autograd/ops/rnn/recurrent.hpp"
+#include "autograd/ops/weight_grads.hpp"
 #include "autograd/threads.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <vector>
 
 namespace tg::detail::rnn {
@@ -92,40 +92,6 @@ PackedB<T> forward_operand(const T* w, std::size_t p, std::size_t rows) {
 template <class T>
 PackedB<T> backward_operand(const T* w, std::size_t p, std::size_t rows) {
   return PackedB<T>(false, rows, p, w, p);
-}
-
-/// One block of gate rows of W_hh and the recurrent input it multiplied (h, or r * h in the paper GRU).
-template <class T>
-struct GateBlock {
-  std::size_t row0, rows;
-  const T* in;
-  std::size_t ld_in;
-};
-
-/// dW[block] += dA[:, block]^T in_block and db += sum_rows dA, for blocks that together cover every
-/// row of W; dA has n rows of stride ld. For a whole sequence n is L * N, so each weight gradient
-/// is one well-shaped product. W is input `w_index`; its bias, an optional input, comes right after.
-/// Returns the column sums of dA when it computed them from zero (a fresh bias gradient; else
-/// empty): a second bias of the same dA (b_ih beside b_hh) takes them, `sums_of_d_a`, instead of
-/// another pass over dA, when its gradient is fresh too (the same bits).
-template <class T>
-std::vector<T> accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, std::size_t n,
-                                       const T* d_a, std::size_t ld, std::size_t p,
-                                       std::initializer_list<GateBlock<T>> blocks,
-                                       const std::vector<T>& sums_of_d_a = {}) {
-  ctx.accumulate_into(w_index, [&](xt::xarray<T>& dw, bool fresh) {
-    for (const GateBlock<T>& blk : blocks)
-      gemm<T>(true, false, blk.rows, p, n, 1, d_a + blk.row0, ld, blk.in, blk.ld_in, fresh ? 0 : 1,
-              dw.data() + blk.row0 * p, p);
-  });
-  std::vector<T> sums;
-  ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {  // skipped without a bias
-    if (fresh && sums_of_d_a.size() == db.size()) return void(std::copy(sums_of_d_a.begin(), sums_of_d_a.end(), db.begin()));
-    if (fresh) std::fill(db.begin(), db.end(), T(0));
-    add_column_sums<T>(n, ld, d_a, ld, db.data());
-    if (fresh) sums.assign(db.begin(), db.end());
-  });
-  return sums;
 }
 
 // ---- Elman ------------------------------------------------------------------------------------
