@@ -52,7 +52,7 @@ def main():
                     times.setdefault((workload, cores, name), []).extend(result["times_ms"])
                     print(f"round {r + 1} {workload} {cores} core(s) {name}: {result['median_ms']:.2f} ms",
                           file=sys.stderr)
-    print(f"| workload | cores | A ms (min-max) | B ms (min-max) | B / A |\n|---|---|---|---|---|")
+    print(f"| {'layer' if args.layers else 'workload'} | cores | A ms (min-max) | B ms (min-max) | B / A |\n|---|---|---|---|---|")
     for workload in args.workloads.split(","):
         for cores in args.cores.split(","):
             a, b = times[(workload, cores, "a")], times[(workload, cores, "b")]
