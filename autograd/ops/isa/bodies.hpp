@@ -141,7 +141,26 @@ struct Bodies {
 
   // ---- GRU: acts (n, 4H) holds r, z, n and `extra` (gh_n with reset_after, else r * h) -----------
 
-  static void gru_gates(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, bool reset_after) {
+  /// r and z of lanes j.. of a row from gh (in a on entry) and x, stored in a; returns r.
+  template <class V>
+  static V gru_reset_and_update(T* a, const T* x, std::size_t H, std::size_t j) {
+    using simd::load;
+    const V rr = simd::sigmoid(load<V>(a + j) + load<V>(x + j));
+    simd::store(a + j, rr);
+    simd::store(a + H + j, simd::sigmoid(load<V>(a + H + j) + load<V>(x + H + j)));
+    return rr;
+  }
+
+  /// n = tanh(x_n + gh_n) stored in a, and y = (1 - z) n + z h, for lanes j.. of a row.
+  template <class V>
+  static void gru_new_state(T* a, const T* x, const T* h, T* y, std::size_t H, std::size_t j, V gh_n) {
+    using simd::load;
+    const V nn = simd::tanh(load<V>(x + 2 * H + j) + gh_n), z = load<V>(a + H + j);
+    simd::store(a + 2 * H + j, nn);
+    simd::store(y + j, (V(1) - z) * nn + z * load<V>(h + j));
+  }
+
+  static void gru_gates(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, T* y, bool reset_after) {
     using simd::load;
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
@@ -149,55 +168,43 @@ struct Bodies {
       const T* x = gx + r * 3 * H;
       const T* hr = h + r * H;
       simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
-        const V rr = simd::sigmoid(load<V>(a + j) + load<V>(x + j));
-        simd::store(a + j, rr);
-        simd::store(a + H + j, simd::sigmoid(load<V>(a + H + j) + load<V>(x + H + j)));
-        simd::store(a + 3 * H + j, reset_after ? load<V>(a + 2 * H + j) : rr * load<V>(hr + j));
+        const V rr = gru_reset_and_update<V>(a, x, H, j);
+        if (!reset_after) return simd::store(a + 3 * H + j, rr * load<V>(hr + j));
+        const V gh_n = load<V>(a + 2 * H + j);  // kept as `extra` before n takes its place
+        simd::store(a + 3 * H + j, gh_n);
+        gru_new_state<V>(a, x, hr, y + r * H, H, j, rr * gh_n);
       });
     }
   }
 
-  static void gru_candidate(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, T* y, bool reset_after) {
-    using simd::load;
+  static void gru_candidate(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, T* y) {
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
       T* a = acts + r * L;
       const T* x = gx + r * 3 * H;
-      const std::size_t k = r * H;
       simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
-        const V gh_n = reset_after ? load<V>(a + j) * load<V>(a + 3 * H + j) : load<V>(a + 2 * H + j);
-        const V nn = simd::tanh(load<V>(x + 2 * H + j) + gh_n), z = load<V>(a + H + j);
-        simd::store(a + 2 * H + j, nn);
-        simd::store(y + k + j, (V(1) - z) * nn + z * load<V>(h + k + j));
+        gru_new_state<V>(a, x, h + r * H, y + r * H, H, j, simd::load<V>(a + 2 * H + j));
       });
     }
   }
 
-  static void gru_update_grads(std::size_t n, std::size_t H, const T* h, const T* acts, const T* dy, T* d_x) {
+  static void gru_update_grads(std::size_t n, std::size_t H, const T* h, const T* acts, const T* dy, T* d_x,
+                               T* d_gh) {
     using simd::load;
     const std::size_t L = 4 * H;
     for (std::size_t r = 0; r < n; ++r) {
       const T* a = acts + r * L;
       T* dx = d_x + r * 3 * H;
+      T* dg = d_gh ? d_gh + r * 3 * H : nullptr;
       const std::size_t k = r * H;
       simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
         const V z = load<V>(a + H + j), nn = load<V>(a + 2 * H + j), d_y = load<V>(dy + k + j);
-        simd::store(dx + H + j, d_y * (load<V>(h + k + j) - nn) * z * (V(1) - z));
-        simd::store(dx + 2 * H + j, d_y * (V(1) - z) * (V(1) - nn * nn));
-      });
-    }
-  }
-
-  static void gru_reset_after_grads(std::size_t n, std::size_t H, const T* acts, T* d_x, T* d_gh) {
-    using simd::load;
-    const std::size_t L = 4 * H;
-    for (std::size_t r = 0; r < n; ++r) {
-      const T* a = acts + r * L;
-      T* dx = d_x + r * 3 * H;
-      T* dg = d_gh + r * 3 * H;
-      simd::for_each<T, Arch>(H, [&]<class V>(std::size_t j) {
-        const V rr = load<V>(a + j), dn = load<V>(dx + 2 * H + j);
-        simd::store(dg + H + j, load<V>(dx + H + j));
+        const V dz = d_y * (load<V>(h + k + j) - nn) * z * (V(1) - z), dn = d_y * (V(1) - z) * (V(1) - nn * nn);
+        simd::store(dx + H + j, dz);
+        simd::store(dx + 2 * H + j, dn);
+        if (!dg) return;
+        const V rr = load<V>(a + j);  // reset_after: d (h W^T + b) differs from d_x in the n block
+        simd::store(dg + H + j, dz);
         simd::store(dg + 2 * H + j, dn * rr);
         const V dr = dn * load<V>(a + 3 * H + j) * rr * (V(1) - rr);
         simd::store(dx + j, dr);
@@ -253,7 +260,7 @@ struct Bodies {
     return {isa,          row_max,           row_dot,          exp_sum,
             scaled_exp,   rnn_forward,       rnn_backward,     lstm_forward,
             lstm_backward, gru_gates,        gru_candidate,    gru_update_grads,
-            gru_reset_after_grads, gru_reset_grads, gru_state_grad_rest, map_tanh,
+            gru_reset_grads, gru_state_grad_rest, map_tanh,
             map_sigmoid,  map_exp};
   }
 };

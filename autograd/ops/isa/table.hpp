@@ -25,10 +25,9 @@ struct KernelTable {
   void (*lstm_forward)(std::size_t n, std::size_t H, const T* gx, T* acts, const T* c_old, T* y, T* c_new);
   void (*lstm_backward)(std::size_t n, std::size_t H, const T* acts, const T* c_old, const T* c_new, const T* dy,
                         const T* dc_out, T* d_a, T* dc_prev);
-  void (*gru_gates)(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, bool reset_after);
-  void (*gru_candidate)(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, T* y, bool reset_after);
-  void (*gru_update_grads)(std::size_t n, std::size_t H, const T* h, const T* acts, const T* dy, T* d_x);
-  void (*gru_reset_after_grads)(std::size_t n, std::size_t H, const T* acts, T* d_x, T* d_gh);
+  void (*gru_gates)(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, T* y, bool reset_after);
+  void (*gru_candidate)(std::size_t n, std::size_t H, const T* h, const T* gx, T* acts, T* y);
+  void (*gru_update_grads)(std::size_t n, std::size_t H, const T* h, const T* acts, const T* dy, T* d_x, T* d_gh);
   void (*gru_reset_grads)(std::size_t n, std::size_t H, const T* h, const T* acts, const T* d_rh, T* d_x);
   void (*gru_state_grad_rest)(std::size_t n, std::size_t H, const T* acts, const T* dy, const T* d_rh, T* dh,
                               bool reset_after);

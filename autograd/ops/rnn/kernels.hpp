@@ -136,9 +136,10 @@ void gru_forward(std::size_t n, std::size_t H, const T* h, const T* w, const T* 
   const isa::KernelTable<T>& k = isa::kernels<T>();
   const std::size_t L = 4 * H;
   recurrent_product<T>(n, H, h, H, w, b, 0, reset_after ? 3 * H : 2 * H, acts, L, packed);
-  k.gru_gates(n, H, h, gx, acts, reset_after);
-  if (!reset_after) recurrent_product<T>(n, H, acts + 3 * H, L, w, b, 2 * H, H, acts, L);
-  k.gru_candidate(n, H, h, gx, acts, y, reset_after);
+  k.gru_gates(n, H, h, gx, acts, y, reset_after);  // with reset_after, the whole step in one pass
+  if (reset_after) return;
+  recurrent_product<T>(n, H, acts + 3 * H, L, w, b, 2 * H, H, acts, L);
+  k.gru_candidate(n, H, h, gx, acts, y);
 }
 
 /// The gate gradients of one GRU step from dy (n, H): d_x = d gates_x (n, 3H); with reset_after
@@ -148,8 +149,8 @@ template <class T>
 void gru_gate_grads(std::size_t n, std::size_t H, const T* h, const T* w, const T* acts, const T* dy, T* d_x,
                     T* d_gh, T* d_rh, bool reset_after) {
   const isa::KernelTable<T>& k = isa::kernels<T>();
-  k.gru_update_grads(n, H, h, acts, dy, d_x);
-  if (reset_after) return k.gru_reset_after_grads(n, H, acts, d_x, d_gh);
+  k.gru_update_grads(n, H, h, acts, dy, d_x, reset_after ? d_gh : nullptr);  // reset_after: all of them
+  if (reset_after) return;
   gemm<T>(false, false, n, H, H, 1, d_x + 2 * H, 3 * H, w + 2 * H * H, H, 0, d_rh, H);
   k.gru_reset_grads(n, H, h, acts, d_rh, d_x);
 }
