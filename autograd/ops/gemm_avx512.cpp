@@ -216,7 +216,7 @@ void sgemm_avx512(const GemmOperands& g, const float* packed_b, float* pack_b_bu
         const std::size_t gathered_tile = i0 / kMr % kGatherTiles;  // where this tile sits in `gathered`
         if (g.trans_a && gathered_tile == 0) {
           const std::size_t left = g.m - i0, chunk = kGatherTiles * kMr;
-          float* sums = g.a_sums && j0 == 0 ? g.a_sums + i0 : nullptr;  // A's columns summed once, on the first pass
+          float* sums = g.a_sums && j0 == 0 ? g.a_sums + i0 : nullptr;  // summed on the first pass only
           gather_transposed_a(g, k0, kc, i0, left < chunk ? left : chunk, gathered, sums);
         }
         const std::size_t k_stride = g.trans_a ? kMr : 1;

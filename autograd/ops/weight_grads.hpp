@@ -34,7 +34,8 @@ std::vector<T> accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_
   T* db_sums = nullptr;        // the bias gradient that dY's column sums are added into
   std::size_t fresh_size = 0;  // the bias's size when its gradient is fresh
   ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {  // skipped without a bias
-    if (fresh && sums_of_dy.size() == db.size()) return void(std::copy(sums_of_dy.begin(), sums_of_dy.end(), db.begin()));
+    if (fresh && sums_of_dy.size() == db.size())
+      return void(std::copy(sums_of_dy.begin(), sums_of_dy.end(), db.begin()));
     if (fresh) std::fill(db.begin(), db.end(), T(0));
     db_sums = db.data();
     if (fresh) fresh_size = db.size();

@@ -44,8 +44,7 @@ Tensor rnn_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
                                   dh.data() + r.begin * s.p, fresh);
         });
       });
-      detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_a.data(), s.h, s.p,
-                                 {{0, s.h, ctx.input(1).data(), s.p}});
+      detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_a.data(), s.h, s.p, {{0, s.h, ctx.input(1).data(), s.p}});
       ctx.accumulate(0, std::move(d_a));
     };
     return record<T>("rnn_cell", std::move(out), {gates_x, h, weight_hh, bias_hh}, std::move(backward));
@@ -147,7 +146,7 @@ Tensor gru_cell(const Tensor& gates_x, const Tensor& h, const Tensor& weight_hh,
         detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_gh.data(), 3 * H, H, {{0, 3 * H, hp, H}});
       else
         detail::accumulate_weight_grads<T>(ctx, 2, s.n, d_x.data(), 3 * H, H,
-                                   {{0, 2 * H, hp, H}, {2 * H, H, acts.data() + 3 * H, 4 * H}});
+                                           {{0, 2 * H, hp, H}, {2 * H, H, acts.data() + 3 * H, 4 * H}});
       ctx.accumulate(0, std::move(d_x));
     };
     return record<T>("gru_cell", std::move(out), {gates_x, h, weight_hh, bias_hh}, std::move(backward));

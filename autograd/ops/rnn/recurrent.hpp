@@ -98,8 +98,9 @@ RecurrentState recurrent_step(const CellSpec& spec, const CellWeights& weights, 
 // One op runs one direction of a layer, or both, over the whole sequence: the forward runs the time
 // loop (one h W_hh^T product per step into a buffer allocated once, then the cells' gate math),
 // keeping every step's gates; the backward reads the state entering each step among the outputs
-// (h0 is kept beside them; a padded batch rebuilds them), runs the reverse loop, and computes each weight gradient (dW_hh = dA^T H_prev, dW_hr, db) as ONE
-// product over all L*N rows instead of L products over N. Given x and weight_ih instead of gates_x,
+// (h0 is kept beside them; a padded batch rebuilds them), runs the reverse loop, and computes each
+// weight gradient (dW_hh = dA^T H_prev, dW_hr, db) as ONE product over all L*N rows instead of L
+// products over N. Given x and weight_ih instead of gates_x,
 // the op computes gates_x = x W_ih^T + b_ih itself and keeps it only for the forward, giving x,
 // W_ih and b_ih the gradients `linear` would, in the same bits. With two threads, the directions
 // (and the halves of a batch of 16 rows or more) run on their own cores.

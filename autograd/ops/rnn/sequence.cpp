@@ -353,7 +353,7 @@ void accumulate_direction(const CellSpec& spec, const SequenceSize& z, const Bac
   std::vector<T> d_a_sums;
   if (gru_paper)
     d_a_sums = detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, H,
-                                          {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}});
+                                                  {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}});
   else if (gru_after)
     detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_gh.data(), G, P, {{0, G, h_all, P}});
   else
@@ -376,8 +376,8 @@ void accumulate_direction(const CellSpec& spec, const SequenceSize& z, const Bac
     detail::gemm<T>(false, false, rows, I, G, 1, r.d_x.data(), G, ctx.input(slot(WeightIh)).data(), I,
                     fresh ? 0 : 1, dx.data(), I);
   });
-  detail::accumulate_weight_grads<T>(ctx, slot(WeightIh), rows, r.d_x.data(), G, I, {{0, G, ctx.input(slot(X)).data(), I}},
-                             d_a_sums);
+  detail::accumulate_weight_grads<T>(ctx, slot(WeightIh), rows, r.d_x.data(), G, I,
+                                     {{0, G, ctx.input(slot(X)).data(), I}}, d_a_sums);
 }
 
 /// The operands of one direction, as given, and whether it runs in reverse; `gates` is gates_x as
