@@ -22,23 +22,21 @@ struct WeightBlock {
 
 /// dW[block] += dY[:, block]^T X_block and db += sum_rows dY, for blocks that together cover every
 /// row of W; dY has n rows of stride ld, W p columns. W is input `w_index`; its bias, an optional
-/// input, comes right after. Returns the column sums of dY when it computed them from zero (a fresh
-/// bias gradient; else empty): a second bias of the same dY (a recurrent layer's b_ih beside b_hh)
-/// takes them, `sums_of_dy`, instead of another pass over dY, when its gradient is fresh too. The
-/// bits are those of one product per block and add_column_sums.
+/// input, comes right after. `sums_out`, when given, receives the column sums of dY if they were
+/// computed from zero (a fresh bias gradient; else it is left empty): a second bias of the same dY (a
+/// recurrent layer's b_ih beside b_hh) takes them as `sums_of_dy` instead of another pass over dY,
+/// when its gradient is fresh too. The bits are those of one product per block and add_column_sums.
 template <class T>
-std::vector<T> accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, std::size_t n,
-                                       const T* dy, std::size_t ld, std::size_t p,
-                                       std::initializer_list<WeightBlock<T>> blocks,
-                                       const std::vector<T>& sums_of_dy = {}) {
+void accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_t w_index, std::size_t n, const T* dy,
+                             std::size_t ld, std::size_t p, std::initializer_list<WeightBlock<T>> blocks,
+                             const std::vector<T>& sums_of_dy = {}, std::vector<T>* sums_out = nullptr) {
   T* db_sums = nullptr;        // the bias gradient that dY's column sums are added into
-  std::size_t fresh_size = 0;  // the bias's size when its gradient is fresh
   ctx.accumulate_into(w_index + 1, [&](xt::xarray<T>& db, bool fresh) {  // skipped without a bias
     if (fresh && sums_of_dy.size() == db.size())
       return void(std::copy(sums_of_dy.begin(), sums_of_dy.end(), db.begin()));
     if (fresh) std::fill(db.begin(), db.end(), T(0));
     db_sums = db.data();
-    if (fresh) fresh_size = db.size();
+    if (fresh && sums_out) sums_out->resize(db.size());  // filled once the sums are in
   });
   bool summed = false;
   ctx.accumulate_into(w_index, [&](xt::xarray<T>& dw, bool fresh) {
@@ -53,7 +51,7 @@ std::vector<T> accumulate_weight_grads(const BackwardContext<T>& ctx, std::size_
     summed = true;
   });
   if (db_sums && !summed) add_column_sums<T>(n, ld, dy, ld, db_sums);  // W needs no gradient
-  return std::vector<T>(db_sums, db_sums + fresh_size);
+  if (sums_out && !sums_out->empty()) std::copy(db_sums, db_sums + sums_out->size(), sums_out->begin());
 }
 
 }  // namespace tg::detail

@@ -352,12 +352,14 @@ void accumulate_direction(const CellSpec& spec, const SequenceSize& z, const Bac
   // db_hh's sums of dA, which db_ih shares unless the reset_after GRU's d (h W^T + b) differs from dA
   std::vector<T> d_a_sums;
   if (gru_paper)
-    d_a_sums = detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, H,
-                                                  {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}});
+    detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, H,
+                                       {{0, 2 * H, h_all, H}, {2 * H, H, d.acts.data() + 3 * H, 4 * H}}, {},
+                                       &d_a_sums);
   else if (gru_after)
     detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_gh.data(), G, P, {{0, G, h_all, P}});
   else
-    d_a_sums = detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, P, {{0, G, h_all, P}});
+    detail::accumulate_weight_grads<T>(ctx, slot(WeightHh), rows, r.d_x.data(), G, P, {{0, G, h_all, P}}, {},
+                                       &d_a_sums);
   if (d.w_hr)
     ctx.accumulate_into(slot(WeightHr), [&](xt::xarray<T>& dw, bool fresh) {
       detail::gemm<T>(true, false, P, H, rows, 1, r.d_h.data(), P, d.y_cell.data(), H, fresh ? 0 : 1, dw.data(), H);
